@@ -1,0 +1,1 @@
+"""Reading what units send: files → raw text grids → located sheets → typed frames."""

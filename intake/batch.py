@@ -1,0 +1,240 @@
+"""One batch of inbox files: received → read → judged → merged → returned → archived.
+
+Files that arrive together are judged together: project registrations (项目) from every file are
+judged before procedure and problem rows, so a bureau's row about a project a county registers in
+the same batch is not returned as unknown. Each submission is merged in its own transaction, in
+arrival order. A unit's file never crashes the batch: every failure becomes a finding.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import duckdb
+import polars as pl
+
+from intake.files import FileRejected, RawGrid, read_grids
+from intake.sheets import LocatedSheet, locate
+from returns.receipts import write_returns
+from schemas import reference
+from schemas.validate import (
+    SheetJudgement, SubmissionContext, findings_frame, judge, judge_registrations, message,
+)
+from warehouse.merge import SubmissionRecord, earlier_submission, merge_submission, next_seq, registered_projects
+
+IGNORED_PREFIXES = (".", "~$")  # hidden files, Excel's lock files
+IGNORED_SUFFIXES = (".tmp", ".part", ".crdownload")
+
+
+@dataclass(frozen=True)
+class InboxFile:
+    unit_code: str
+    path: Path
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+@dataclass
+class Submission:
+    file: InboxFile
+    sha256: str
+    received_at: datetime
+    archive_path: Path
+    context: SubmissionContext | None = None
+    grids: list[RawGrid] = field(default_factory=list)
+    sheets: list[LocatedSheet] = field(default_factory=list)
+    judgements: list[SheetJudgement] = field(default_factory=list)
+    file_findings: list[dict] = field(default_factory=list)
+    duplicate_of: tuple[str, datetime] | None = None
+
+    @property
+    def unit(self) -> reference.Unit:
+        return reference.units()[self.file.unit_code]
+
+    @property
+    def returned_whole(self) -> bool:
+        return any(finding["severity"] == "error" for finding in self.file_findings)
+
+    def reject_file(self, rule: str, detail: str = "", sheet: str = "", severity: str = "error") -> None:
+        self.file_findings.append(dict(
+            sheet=sheet or None, row_number=None, column_name=None, value=None, rule=rule, severity=severity,
+            message=message(rule, detail=detail, sheet=sheet), tab=None, cell=None,
+        ))
+
+
+@dataclass
+class BatchResult:
+    records: list[SubmissionRecord]
+    findings: pl.DataFrame  # every finding of the batch, with submission_id and unit_code
+    returns: dict[str, dict[str, Path]]  # submission_id → paths written
+
+
+def is_candidate(path: Path) -> bool:
+    return not path.name.startswith(IGNORED_PREFIXES) and not path.name.lower().endswith(IGNORED_SUFFIXES)
+
+
+def scan_inbox(inbox: Path) -> tuple[list[InboxFile], list[Path]]:
+    """Files waiting in `inbox/<UNIT>/`, in arrival order, and the paths nobody can be told about
+    (unknown unit folders, links, folders inside a unit's folder): those are quarantined."""
+    files, strays = [], []
+    if not inbox.is_dir():
+        return files, strays
+    for folder in sorted(inbox.iterdir()):
+        if not folder.is_dir() or folder.is_symlink():
+            strays.append(folder) if is_candidate(folder) else None
+            continue
+        for path in sorted(folder.iterdir()):
+            if not is_candidate(path):
+                continue
+            if folder.name not in reference.units() or path.is_symlink() or not path.is_file():
+                strays.append(path)
+            else:
+                files.append(InboxFile(folder.name, path))
+    files.sort(key=lambda item: (item.path.stat().st_mtime_ns, item.path.name))
+    return files, strays
+
+
+def quarantine(paths: list[Path], data_dir: Path) -> list[Path]:
+    moved = []
+    for path in paths:
+        target = data_dir / "quarantine" / f"{datetime.now():%Y%m%d-%H%M%S}_{path.parent.name}_{path.name}"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(path), target)  # a link is moved as a link, never followed
+        moved.append(target)
+    return moved
+
+
+def process_batch(
+    files: list[InboxFile], con: duckdb.DuckDBPyConnection, data_dir: Path, max_file_bytes: int, today: date,
+) -> BatchResult:
+    timezone = ZoneInfo(reference.city().timezone)
+    submissions = [_receive(item, con, data_dir, timezone) for item in files]
+    _mark_batch_duplicates(submissions)
+    for submission in submissions:
+        if submission.duplicate_of is None:
+            _read(submission, max_file_bytes, today)
+    _judge_all(submissions, registered_projects(con))
+
+    records, findings, returns = [], [], {}
+    for submission in submissions:
+        record, submission_findings = _record(submission, next_seq(con))
+        merge_submission(con, record, submission_findings, _accepted(submission))
+        returns[record.submission_id] = write_returns(
+            data_dir / "outbox", record, submission_findings, submission.grids
+        )
+        submission.file.path.unlink(missing_ok=True)
+        records.append(record)
+        findings.append(submission_findings.with_columns(
+            submission_id=pl.lit(record.submission_id), unit_code=pl.lit(record.unit_code)))
+    all_findings = pl.concat(findings) if findings else findings_frame([])
+    return BatchResult(records, all_findings, returns)
+
+
+def _receive(item: InboxFile, con, data_dir: Path, timezone: ZoneInfo) -> Submission:
+    data = item.path.read_bytes()
+    sha256 = hashlib.sha256(data).hexdigest()
+    archive = data_dir / "archive" / item.unit_code / f"{sha256}{Path(item.name).suffix.lower()[:10]}"
+    if not archive.exists():
+        archive.parent.mkdir(parents=True, exist_ok=True)
+        staging = archive.with_suffix(".partial")
+        staging.write_bytes(data)
+        staging.replace(archive)
+    mtime = datetime.fromtimestamp(item.path.stat().st_mtime, timezone).replace(tzinfo=None, microsecond=0)
+    submission = Submission(item, sha256, mtime, archive)
+    submission.duplicate_of = earlier_submission(con, item.unit_code, sha256)
+    return submission
+
+
+def _mark_batch_duplicates(submissions: list[Submission]) -> None:
+    seen: dict[tuple[str, str], Submission] = {}
+    for submission in submissions:
+        key = (submission.file.unit_code, submission.sha256)
+        if key in seen and submission.duplicate_of is None:
+            submission.duplicate_of = (f"同批次文件“{seen[key].file.name}”", seen[key].received_at)
+        seen.setdefault(key, submission)
+
+
+def _read(submission: Submission, max_file_bytes: int, today: date) -> None:
+    try:
+        submission.grids = read_grids(submission.archive_path, max_file_bytes, submission.file.name)
+        submission.sheets = [sheet for grid in submission.grids if (sheet := locate(grid)) is not None]
+    except FileRejected as rejected:
+        submission.reject_file(rejected.rule, rejected.detail, rejected.sheet)
+        return
+    if not submission.sheets:
+        submission.reject_file("file.no_sheet")
+        return
+    unit = submission.unit
+    if unit.is_bureau:
+        for sheet in [s for s in submission.sheets if s.spec.key != "procedure"]:
+            submission.reject_file("file.sheet_not_allowed", unit.name, sheet.spec.name, severity="warning")
+            submission.sheets.remove(sheet)
+    others = {name for sheet in submission.sheets for name in sheet.unit_names} - {unit.name, unit.code}
+    if others:
+        submission.reject_file("file.other_unit", "、".join(sorted(others)))
+    dates = sorted({day for sheet in submission.sheets for day in sheet.report_dates})
+    if len(dates) > 1:
+        submission.reject_file("file.mixed_report_dates", "、".join(day.isoformat() for day in dates))
+    elif not dates:
+        submission.reject_file("file.no_report_date")
+    elif dates[0] > today:
+        submission.reject_file("file.future_report_date", dates[0].isoformat())
+    if not submission.returned_whole:
+        submission.context = SubmissionContext(unit, dates[0], reference.city().code)
+
+
+def _judge_all(submissions: list[Submission], owners: pl.DataFrame) -> None:
+    """Registrations first (from every file), then the rows that refer to them."""
+    for key in ("project", "procedure", "problem"):
+        for submission in (s for s in submissions if s.context is not None):
+            try:
+                for sheet in (s for s in submission.sheets if s.spec.key == key):
+                    judgement = judge(sheet, submission.context)
+                    judge_registrations(judgement, owners)
+                    submission.judgements.append(judgement)
+                    if key == "project":
+                        registered = judgement.accepted.select("project_code", owner_unit=pl.col("unit_code"))
+                        owners = pl.concat([owners, registered.join(owners, on="project_code", how="anti")])
+            except Exception as error:  # a file no rule foresaw: returned whole, the batch goes on
+                submission.judgements.clear()
+                submission.context = None
+                submission.reject_file("file.unreadable", f"内容无法处理（{type(error).__name__}）")
+
+
+def _accepted(submission: Submission) -> dict[str, pl.DataFrame]:
+    accepted: dict[str, list[pl.DataFrame]] = {}
+    for judgement in submission.judgements:
+        accepted.setdefault(judgement.spec.key, []).append(judgement.accepted)
+    return {key: pl.concat(frames) for key, frames in accepted.items()}
+
+
+def _record(submission: Submission, seq: int) -> tuple[SubmissionRecord, pl.DataFrame]:
+    item = submission.file
+    submission_id = f"S{seq:06d}-{item.unit_code}-{submission.sha256[:8]}"
+    if submission.duplicate_of is not None:
+        earlier, at = submission.duplicate_of
+        submission.reject_file("file.duplicate", f"{at:%Y-%m-%d %H:%M}（{earlier}）", severity="warning")
+    findings = pl.concat([findings_frame(submission.file_findings), *(j.findings for j in submission.judgements)])
+    total = sum(j.typed.height for j in submission.judgements)
+    rejected = sum(j.rejected_rows.len() for j in submission.judgements)
+    if submission.duplicate_of is not None:
+        outcome = "duplicate"
+    elif submission.returned_whole or (total and rejected == total):
+        outcome = "returned"
+    else:
+        outcome = "partial" if rejected else "accepted"
+    record = SubmissionRecord(
+        submission_id=submission_id, seq=seq, unit_code=item.unit_code,
+        report_date=submission.context.report_date if submission.context else None,
+        received_at=submission.received_at, file_name=item.name, sha256=submission.sha256, outcome=outcome,
+        rows_total=total, rows_accepted=total - rejected, rows_rejected=rejected,
+        archive_path=str(submission.archive_path),
+    )
+    return record, findings

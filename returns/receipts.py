@@ -1,0 +1,164 @@
+"""Writing returns into `outbox/<UNIT>/`.
+
+Everything here is derived from the submission record, its findings and the received file's
+grids, so writing the returns again for the same submission writes the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from pathlib import Path
+
+import polars as pl
+import xlsxwriter
+
+from intake.files import RawGrid
+from schemas import reference
+from warehouse.merge import SubmissionRecord
+
+OUTCOME_LABELS = {"accepted": "已接收", "partial": "部分接收（部分行退回）", "returned": "退回", "duplicate": "重复报送（未作改动）"}
+FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+FIXED_TIMESTAMP = datetime(2000, 1, 1)  # workbook metadata: keeps re-written returns byte-identical
+
+
+def safe_stem(file_name: str, limit: int = 60) -> str:
+    """A file name's stem that is safe as a path component ('../', emoji, 200 characters …)."""
+    stem = Path(file_name).stem
+    stem = re.sub(r"[^\w\u4e00-\u9fff()（）\-]+", "_", stem).strip("._") or "file"
+    return stem[:limit]
+
+
+def return_paths(outbox: Path, record: SubmissionRecord) -> dict[str, Path]:
+    folder = outbox / record.unit_code
+    base = f"{record.received_at:%Y%m%d-%H%M%S}_{safe_stem(record.file_name)}_{record.submission_id[-8:]}"
+    return {
+        "receipt": folder / f"{base}_回执.txt",
+        "findings": folder / f"{base}_findings.json",
+        "annotated": folder / f"{base}_退回标注.xlsx",
+    }
+
+
+def write_returns(outbox: Path, record: SubmissionRecord, findings: pl.DataFrame, grids: list[RawGrid]) -> dict[str, Path]:
+    paths = return_paths(outbox, record)
+    paths["receipt"].parent.mkdir(parents=True, exist_ok=True)
+    findings = findings.sort("severity", "sheet", "row_number", "cell", nulls_last=False)
+    paths["receipt"].write_text(receipt_text(record, findings, paths), encoding="utf-8-sig")
+    paths["findings"].write_text(
+        json.dumps(findings_document(record, findings), ensure_ascii=False, indent=2), encoding="utf-8"
+    )
+    if findings.filter(pl.col("severity") == "error").is_empty():
+        paths["annotated"].unlink(missing_ok=True)
+        del paths["annotated"]
+    else:
+        write_annotated(paths["annotated"], findings, grids)
+    return paths
+
+
+def receipt_text(record: SubmissionRecord, findings: pl.DataFrame, paths: dict[str, Path]) -> str:
+    unit = reference.units()[record.unit_code]
+    errors = findings.filter(pl.col("severity") == "error")
+    warnings = findings.filter(pl.col("severity") == "warning")
+    lines = [
+        f"{reference.city().name}重点项目前期手续调度 · 报送回执",
+        "",
+        f"报送单位：{unit.name}（{unit.code}）",
+        f"文件名称：{record.file_name}",
+        f"报送编号：{record.submission_id}",
+        f"接收时间：{record.received_at:%Y-%m-%d %H:%M:%S}",
+        f"填报日期：{record.report_date.isoformat() if record.report_date else '未识别'}",
+        f"处理结果：{OUTCOME_LABELS[record.outcome]}",
+        f"数据行数：共 {record.rows_total} 行，接收 {record.rows_accepted} 行，退回 {record.rows_rejected} 行。",
+    ]
+    if not errors.is_empty():
+        lines += ["", f"需要修改的问题（{errors.height} 处）：", f"标注文件：{paths['annotated'].name}（问题单元格已标红并附批注）", ""]
+        lines += [_finding_line(number, finding) for number, finding in enumerate(errors.iter_rows(named=True), 1)]
+        lines += ["", "请修改以上问题后，将完整台账重新报送（同一填报日期的新文件会替换旧文件，已接收的数据不会丢失）。"]
+    if not warnings.is_empty():
+        lines += ["", "提示（不影响接收）："]
+        lines += [_finding_line(number, finding) for number, finding in enumerate(warnings.iter_rows(named=True), 1)]
+    return "\n".join(lines) + "\n"
+
+
+def _finding_line(number: int, finding: dict) -> str:
+    where = "".join(
+        part for part in (
+            f"“{finding['sheet']}”表" if finding["sheet"] else "",
+            f"第 {finding['row_number']} 行" if finding["row_number"] else "",
+            f"（{finding['cell']}）" if finding["cell"] else "",
+        )
+    )
+    return f"{number}. {where + '：' if where else ''}{finding['message']}"
+
+
+def findings_document(record: SubmissionRecord, findings: pl.DataFrame) -> dict:
+    return {
+        "submission_id": record.submission_id,
+        "unit_code": record.unit_code,
+        "file_name": record.file_name,
+        "report_date": record.report_date.isoformat() if record.report_date else None,
+        "received_at": record.received_at.isoformat(),
+        "outcome": record.outcome,
+        "rows": {"total": record.rows_total, "accepted": record.rows_accepted, "rejected": record.rows_rejected},
+        "findings": findings.to_dicts(),
+    }
+
+
+def write_annotated(path: Path, findings: pl.DataFrame, grids: list[RawGrid]) -> None:
+    """The unit's own sheets, each bad cell filled red with the message as a comment, behind a
+    first sheet listing every finding. Strings stay strings: nothing from a submission can run."""
+    workbook = xlsxwriter.Workbook(path, {"strings_to_formulas": False, "strings_to_urls": False,
+                                          "strings_to_numbers": False})
+    workbook.set_properties({"created": FIXED_TIMESTAMP, "title": "退回标注"})
+    bold = workbook.add_format({"bold": True, "bg_color": "#DDDDDD"})
+    text = workbook.add_format({"quote_prefix": True})
+    bad = workbook.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006", "quote_prefix": True})
+
+    summary = workbook.add_worksheet("问题清单")
+    headers = ["表", "工作表", "单元格", "行号", "列", "填写的值", "问题与修改方法", "级别"]
+    summary.write_row(0, 0, headers, bold)
+    for row, finding in enumerate(findings.iter_rows(named=True), start=1):
+        values = [finding["sheet"], finding["tab"], finding["cell"], finding["row_number"], finding["column_name"],
+                  finding["value"], finding["message"], "退回" if finding["severity"] == "error" else "提示"]
+        for column, value in enumerate(values):
+            _write_text(summary, row, column, value, text)
+    summary.set_column(0, 5, 14)
+    summary.set_column(6, 6, 80)
+    summary.freeze_panes(1, 0)
+
+    marked = findings.filter(pl.col("cell").is_not_null() & (pl.col("severity") == "error"))
+    used_names = {"问题清单"}
+    for grid in grids:
+        name = _sheet_name(grid.sheet_name, used_names)
+        sheet = workbook.add_worksheet(name)
+        comments = {}
+        for finding in marked.filter(pl.col("tab") == grid.sheet_name).iter_rows(named=True):
+            comments.setdefault(finding["cell"], []).append(finding["message"])
+        for row_index, row in enumerate(grid.cells.iter_rows()):
+            for offset, value in enumerate(row):
+                _write_text(sheet, row_index, grid.first_column + offset, value, text)
+        for ref, messages in comments.items():
+            row_index, column = xlsxwriter.utility.xl_cell_to_rowcol(ref)
+            value = grid.cells[row_index, column - grid.first_column] if row_index < grid.cells.height else None
+            sheet.write_string(row_index, column, value or "", bad)  # overwrites the plain cell
+            sheet.write_comment(ref, "\n".join(messages), {"x_scale": 2, "y_scale": 1.5})
+    workbook.close()
+
+
+def _write_text(sheet, row: int, column: int, value, fmt) -> None:
+    if value is None:
+        return
+    if isinstance(value, str):
+        sheet.write_string(row, column, value, fmt if value.startswith(FORMULA_LEADS) else None)
+    else:
+        sheet.write_number(row, column, value)
+
+
+def _sheet_name(name: str, used: set[str]) -> str:
+    clean = re.sub(r"[\[\]:*?/\\]", "_", name)[:28] or "表"
+    candidate, counter = clean, 2
+    while candidate in used:
+        candidate, counter = f"{clean[:25]}_{counter}", counter + 1
+    used.add(candidate)
+    return candidate

@@ -1,0 +1,1 @@
+"""The submission contract in code: Pandera models per sheet, reference data, rule messages, templates."""

@@ -1,0 +1,81 @@
+"""Reference data: units, procedures, value aliases and rule messages, read from `reference/*.csv`.
+
+These are data, not code: another city swaps the files. Loaded once per process.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from pathlib import Path
+
+REFERENCE_DIR = Path(__file__).resolve().parent / "reference"
+
+
+def _rows(name: str) -> list[dict[str, str]]:
+    with open(REFERENCE_DIR / name, encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+@dataclass(frozen=True)
+class Unit:
+    code: str
+    name: str
+    kind: str  # county | park | bureau
+    admin_code: str | None
+
+    @property
+    def is_bureau(self) -> bool:
+        return self.kind == "bureau"
+
+
+@dataclass(frozen=True)
+class City:
+    code: str
+    name: str
+    timezone: str
+    campaign_start: date
+
+
+@cache
+def city() -> City:
+    row = _rows("city.csv")[0]
+    return City(row["city_code"], row["city_name"], row["timezone"], date.fromisoformat(row["campaign_start"]))
+
+
+@cache
+def units() -> dict[str, Unit]:
+    return {
+        row["unit_code"]: Unit(row["unit_code"], row["unit_name"], row["kind"], row["admin_code"] or None)
+        for row in _rows("units.csv")
+    }
+
+
+def unit_by_name(name: str) -> Unit | None:
+    return next((unit for unit in units().values() if unit.name == name), None)
+
+
+@cache
+def procedures() -> dict[str, str]:
+    """Procedure name → code of the bureau that approves it, in the contract's order."""
+    rows = sorted(_rows("procedures.csv"), key=lambda row: int(row["sort_order"]))
+    return {row["procedure"]: row["owner_unit"] for row in rows}
+
+
+@cache
+def value_aliases() -> dict[str, dict[str, str]]:
+    """Field → {alias: canonical value}; procedure aliases come from procedures.csv."""
+    aliases: dict[str, dict[str, str]] = {}
+    for row in _rows("value_aliases.csv"):
+        aliases.setdefault(row["field"], {})[row["alias"]] = row["value"]
+    for row in _rows("procedures.csv"):
+        for alias in filter(None, row["aliases"].split("|")):
+            aliases.setdefault("procedure", {})[alias] = row["procedure"]
+    return aliases
+
+
+@cache
+def rule_messages() -> dict[str, str]:
+    return {row["rule"]: row["message"] for row in _rows("rules.csv")}

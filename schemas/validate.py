@@ -1,0 +1,213 @@
+"""Judging a located sheet: type the cells, run the sheet's Pandera model, and turn every failure
+into a finding a clerk can act on (sheet, row as they see it, their header, value, rule, message).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import pandera.polars as pa
+import polars as pl
+
+from intake.cells import clean_text, typer_for
+from intake.sheets import LocatedSheet
+from schemas import reference
+from schemas.models import SheetSpec
+
+FINDING_SCHEMA = {
+    "sheet": pl.String,
+    "row_number": pl.Int32,
+    "column_name": pl.String,
+    "value": pl.String,
+    "rule": pl.String,
+    "message": pl.String,
+    "severity": pl.String,  # error: the row is returned; warning: told, nothing returned
+    "tab": pl.String,  # the worksheet tab (or .csv name) in the unit's own file
+    "cell": pl.String,  # the cell in the unit's own sheet, e.g. D12
+}
+# Pandera's built-in checks → the contract's rule codes.
+BUILTIN_RULES = {
+    "not_nullable": "cell.required",
+    "isin": "cell.allowed_values",
+    "str_matches": "cell.pattern",
+    "greater_than": "cell.positive",
+    "field_uniqueness": "cell.unique",
+}
+
+
+@dataclass(frozen=True)
+class SubmissionContext:
+    unit: reference.Unit
+    report_date: date
+    city_code: str
+
+    def columns(self) -> list[pl.Expr]:
+        return [
+            pl.lit(self.report_date, pl.Date).alias("report_date"),
+            pl.lit(self.unit.code).alias("unit_code"),
+            pl.lit(self.unit.kind).alias("unit_kind"),
+            pl.lit(self.unit.admin_code, pl.String).alias("unit_admin_code"),
+            pl.lit(self.city_code).alias("city_code"),
+        ]
+
+
+@dataclass
+class SheetJudgement:
+    located: LocatedSheet
+    context: SubmissionContext
+    typed: pl.DataFrame  # every row, typed, with row_number and context columns
+    findings: pl.DataFrame  # FINDING_SCHEMA
+
+    @property
+    def spec(self) -> SheetSpec:
+        return self.located.spec
+
+    @property
+    def rejected_rows(self) -> pl.Series:
+        return self.findings.filter(pl.col("severity") == "error")["row_number"].unique()
+
+    @property
+    def accepted(self) -> pl.DataFrame:
+        return self.typed.filter(~pl.col("row_number").is_in(self.rejected_rows.implode()))
+
+
+def message(rule: str, **values: object) -> str:
+    template = reference.rule_messages()[rule]
+    return template.format_map(_Blank({key: "" if value is None else value for key, value in values.items()}))
+
+
+class _Blank(dict):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def findings_frame(rows: list[dict]) -> pl.DataFrame:
+    return pl.DataFrame(rows, schema=FINDING_SCHEMA)
+
+
+def judge(located: LocatedSheet, context: SubmissionContext) -> SheetJudgement:
+    spec = located.spec
+    typed, format_rules = _typed(located)
+    typed = typed.with_columns(context.columns())
+    try:
+        spec.model.validate(typed.drop(f"_bad_{name}" for name in format_rules), lazy=True)
+        failures = None
+    except pa.errors.SchemaErrors as errors:
+        failures = errors.failure_cases
+    findings = pl.concat(
+        [
+            _format_findings(located, typed, format_rules, context),
+            _check_findings(located, typed, failures, context),
+            findings_frame([
+                dict(sheet=spec.name, row_number=None, column_name=header, value=None, rule="file.extra_columns",
+                     message=message("file.extra_columns", sheet=spec.name, detail=header), severity="warning")
+                for header in located.extra_headers
+            ]),
+        ]
+    )
+    # One finding per cell: a value that could not be typed is not also reported as missing.
+    findings = findings.unique(subset=["row_number", "column_name"], keep="first", maintain_order=True)
+    return SheetJudgement(located, context, typed.drop(f"_bad_{name}" for name in format_rules), findings)
+
+
+def _typed(located: LocatedSheet) -> tuple[pl.DataFrame, dict[str, str]]:
+    """Typed columns named after the fields, plus `_bad_<field>` flags for cells that did not type."""
+    aliases = reference.value_aliases()
+    expressions, format_rules = [], {}
+    for name, column in located.spec.columns.items():
+        dtype = column.dtype.type
+        typer, format_rule = typer_for(dtype, aliases.get(name, {}))
+        if name not in located.rows.columns:
+            expressions.append(pl.lit(None, dtype).alias(name))
+            continue
+        text = clean_text(name)
+        expressions.append(typer(text).alias(name))
+        if format_rule:
+            format_rules[name] = format_rule
+            expressions.append((text.is_not_null() & typer(text).is_null()).alias(f"_bad_{name}"))
+    return located.rows.select("row_number", *expressions), format_rules
+
+
+def _finding_rows(located: LocatedSheet, cells: pl.DataFrame, context: SubmissionContext) -> pl.DataFrame:
+    """cells: row_number, field, rule, plus optional allowed/hint → findings with the unit's own words."""
+    spec = located.spec
+    raw = located.rows.unpivot(index="row_number", variable_name="field", value_name="value")
+    cells = cells.join(raw, on=["row_number", "field"], how="left")
+    rows = []
+    for cell in cells.iter_rows(named=True):
+        header, grid_column = located.columns.get(cell["field"], (spec.header(cell["field"]), None))
+        rows.append(dict(
+            sheet=spec.name, row_number=cell["row_number"], column_name=header, value=cell["value"],
+            tab=located.grid.sheet_name, cell=located.grid.cell_ref(grid_column, cell["row_number"]),
+            rule=cell["rule"], severity="error",
+            message=message(cell["rule"], column=header, value=cell["value"], allowed=cell.get("allowed"),
+                            hint=cell.get("hint"), detail=cell.get("detail"),
+                            unit_admin_code=context.unit.admin_code),
+        ))
+    return findings_frame(rows)
+
+
+def _format_findings(
+    located: LocatedSheet, typed: pl.DataFrame, format_rules: dict[str, str], context: SubmissionContext
+) -> pl.DataFrame:
+    cells = [
+        typed.filter(pl.col(f"_bad_{name}")).select(
+            "row_number", field=pl.lit(name), rule=pl.lit(rule), allowed=pl.lit(None, pl.String),
+            hint=pl.lit(None, pl.String))
+        for name, rule in format_rules.items()
+    ]
+    return _finding_rows(located, pl.concat(cells), context) if cells else findings_frame([])
+
+
+def _check_findings(
+    located: LocatedSheet, typed: pl.DataFrame, failures: pl.DataFrame | None, context: SubmissionContext
+) -> pl.DataFrame:
+    if failures is None or failures.is_empty():
+        return findings_frame([])
+    columns = located.spec.columns
+    allowed = {
+        name: "、".join(check.statistics["allowed_values"])
+        for name, column in columns.items() for check in column.checks if check.name == "isin"
+    }
+    hints = {name: column.metadata["hint"] for name, column in columns.items() if (column.metadata or {}).get("hint")}
+    positions = typed.select("row_number").with_row_index("index").with_columns(pl.col("index").cast(pl.Int32))
+    cells = (
+        failures.filter(pl.col("index").is_not_null())
+        .join(positions, on="index", how="left")
+        .select(
+            "row_number",
+            field=pl.col("column"),
+            rule=pl.col("check").str.replace(r"\(.*$", "").replace(BUILTIN_RULES),
+            allowed=pl.col("column").replace_strict(allowed, default=None, return_dtype=pl.String),
+            hint=pl.col("column").replace_strict(hints, default=None, return_dtype=pl.String),
+        )
+    )
+    return _finding_rows(located, cells, context)
+
+
+def judge_registrations(judgement: SheetJudgement, owners: pl.DataFrame) -> None:
+    """Rules that need the city's register of projects (`owners`: project_code, owner_unit):
+    a project registered by another unit; a procedure or problem for a project nobody registered,
+    or (from a county or park) for another unit's project. Adds the findings to the judgement."""
+    unit = judgement.context.unit
+    rows = judgement.accepted.select("row_number", "project_code").join(owners, on="project_code", how="left")
+    other_unit = pl.col("owner_unit").is_not_null() & (pl.col("owner_unit") != unit.code)
+    if judgement.spec.key == "project":
+        rules = [(other_unit, "project.owned_by_other_unit")]
+    else:
+        rules = [(pl.col("owner_unit").is_null(), f"{judgement.spec.key}.unknown_project")]
+        if not unit.is_bureau:
+            rules.append((other_unit, f"{judgement.spec.key}.not_own_project"))
+    names = {code: found.name for code, found in reference.units().items()}
+    cells = pl.concat([
+        rows.filter(condition).select(
+            "row_number", field=pl.lit("project_code"), rule=pl.lit(rule), allowed=pl.lit(None, pl.String),
+            hint=pl.lit(None, pl.String),
+            detail=pl.col("owner_unit").replace_strict(names, default=None, return_dtype=pl.String),
+        )
+        for condition, rule in rules
+    ])
+    if not cells.is_empty():
+        found = _finding_rows(judgement.located, cells, judgement.context)
+        judgement.findings = pl.concat([judgement.findings, found])

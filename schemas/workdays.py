@@ -1,0 +1,55 @@
+"""The one working-day calendar: China's official calendar with 调休 (chinese-calendar), plus an
+override file (`reference/workday_overrides.csv`) where the data office adds a year as soon as the
+State Council publishes it. A year neither knows falls back to Monday–Friday — never silently:
+the calendar frame marks those days `fallback` so runs and checks can say so.
+"""
+
+from __future__ import annotations
+
+import csv
+from datetime import date, timedelta
+from functools import cache
+
+import chinese_calendar
+import polars as pl
+
+from schemas.reference import REFERENCE_DIR
+
+
+@cache
+def overrides() -> dict[date, bool]:
+    with open(REFERENCE_DIR / "workday_overrides.csv", encoding="utf-8", newline="") as handle:
+        return {date.fromisoformat(row["day"]): row["is_workday"].strip() in {"1", "true", "是"}
+                for row in csv.DictReader(handle)}
+
+
+@cache
+def official_covers(year: int) -> bool:
+    try:
+        chinese_calendar.is_workday(date(year, 6, 1))
+        return True
+    except NotImplementedError:
+        return False
+
+
+def day_kind(day: date) -> tuple[bool, str]:
+    """(is it a working day, which source said so)."""
+    if day in overrides():
+        return overrides()[day], "override"
+    if any(known.year == day.year for known in overrides()):
+        return day.weekday() < 5, "override"  # an override year lists only its exceptions
+    if official_covers(day.year):
+        return chinese_calendar.is_workday(day), "official"
+    return day.weekday() < 5, "fallback"
+
+
+def calendar_frame(first: date, last: date) -> pl.DataFrame:
+    """day, is_workday, workday_seq (working days up to and including day, counted from `first`), source."""
+    days = [first + timedelta(days=offset) for offset in range((last - first).days + 1)]
+    kinds = [day_kind(day) for day in days]
+    return pl.DataFrame(
+        {"day": days, "is_workday": [kind[0] for kind in kinds], "source": [kind[1] for kind in kinds]},
+        schema={"day": pl.Date, "is_workday": pl.Boolean, "source": pl.String},
+    ).with_columns(workday_seq=pl.col("is_workday").cast(pl.Int32).cum_sum()).select(
+        "day", "is_workday", "workday_seq", "source"
+    )

@@ -1,0 +1,66 @@
+"""Daily rollups: the state as of a report date, re-judged against that date."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import duckdb
+
+from schemas.reference import city
+from schemas.workdays import calendar_frame
+from warehouse.store import sql
+
+CALENDAR_MARGIN = timedelta(days=400)
+# In dependency order: procedure status reads the day's project status.
+ROLLUP_TABLES = ("project_status", "procedure_status")
+
+
+def refresh_calendar(con: duckdb.DuckDBPyConnection, as_of: date) -> list[str]:
+    """Rebuilds ref.calendar over every date the lights need; returns the sources used."""
+    earliest, latest = con.execute(
+        "SELECT min(promised_date), max(promised_date) FROM core.procedure_version"
+    ).fetchone()
+    first = min(filter(None, [earliest, city().campaign_start, as_of])) - timedelta(days=1)
+    last = max(filter(None, [latest, as_of])) + CALENDAR_MARGIN
+    calendar = calendar_frame(first, last)
+    con.execute("BEGIN")
+    con.execute("DELETE FROM ref.calendar; INSERT INTO ref.calendar SELECT * FROM calendar")
+    con.execute("COMMIT")
+    return sorted(calendar["source"].unique().to_list())
+
+
+def calendar_sources_for(con: duckdb.DuckDBPyConnection, as_of: date) -> list[str]:
+    """Which calendar sources judged the lights of `as_of`: the days up to its furthest open promise."""
+    rows = con.execute(
+        """
+        SELECT DISTINCT c.source
+        FROM ref.calendar AS c,
+             (SELECT max(promised_date) AS horizon FROM rollup.procedure_status
+              WHERE as_of_date = $as_of AND required AND status IS DISTINCT FROM '已办结') AS open
+        WHERE c.day BETWEEN $as_of AND greatest($as_of, coalesce(open.horizon, $as_of))
+        """,
+        {"as_of": as_of},
+    ).fetchall()
+    return sorted(row[0] for row in rows)
+
+
+def materialise_day(con: duckdb.DuckDBPyConnection, as_of: date, yellow_workdays: int, now: datetime) -> list[str]:
+    """Rewrites the rollup tables for one report date in one transaction."""
+    refresh_calendar(con, as_of)
+    params = {"as_of_date": as_of, "yellow_workdays": yellow_workdays}
+    con.execute("BEGIN")
+    try:
+        for table in ROLLUP_TABLES:
+            con.execute(f"DELETE FROM rollup.{table} WHERE as_of_date = ?", [as_of])
+            query = sql(f"rollup/{table}.sql")
+            con.execute(f"INSERT INTO rollup.{table} {query}", {k: v for k, v in params.items() if f"${k}" in query})
+        sources = calendar_sources_for(con, as_of)
+        con.execute(
+            "INSERT OR REPLACE INTO rollup.rollup_run VALUES (?, ?, ?, ?)",
+            [as_of, now, yellow_workdays, ",".join(sources)],
+        )
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return sources
