@@ -1,0 +1,1 @@
+"""Dagster definitions for diaodu: assets, checks, sensors, schedules, resources, and the CLI."""

@@ -1,0 +1,135 @@
+"""The asset graph: submissions (inbox → judged → merged → returns) → daily_rollup (per report date)."""
+
+
+from datetime import date
+
+import dagster as dg
+import polars as pl
+
+from intake.batch import BatchResult, process_batch, quarantine, scan_inbox
+from pipelines.partitions import daily_report_dates
+from pipelines.resources import DiaoduSettings, local_now, local_today
+from schemas import reference
+from warehouse.rollup import materialise_day
+
+OUTCOME_LABELS = {"accepted": "已接收", "partial": "部分接收", "returned": "退回", "duplicate": "重复"}
+
+
+class IngestConfig(dg.Config):
+    """Which inbox files this run processes, as `<UNIT>/<file name>`; empty: every file waiting."""
+
+    files: list[str] = []
+
+
+@dg.asset(
+    group_name="ingest",
+    kinds={"polars", "duckdb"},
+    description="Every new file in inbox/<UNIT>/: read, judged by the Pandera contract, valid rows merged "
+    "into the warehouse, a receipt and the returned rows written to outbox/<UNIT>/.",
+    check_specs=[
+        dg.AssetCheckSpec("no_rows_returned", asset="submissions",
+                          description="Every row of this run's files was accepted."),
+        dg.AssetCheckSpec("no_files_returned_whole", asset="submissions",
+                          description="No file of this run was returned whole (unreadable, wrong unit, no date …)."),
+    ],
+)
+def submissions(context: dg.AssetExecutionContext, config: IngestConfig, settings: DiaoduSettings):
+    waiting, strays = scan_inbox(settings.inbox)
+    wanted = set(config.files)
+    files = [item for item in waiting if not wanted or f"{item.unit_code}/{item.name}" in wanted]
+    quarantined = quarantine(strays, settings.root)
+    for path in quarantined:
+        context.log.warning(f"Quarantined {path.name}: not in a known unit's folder, or not a regular file")
+    with settings.warehouse().writing() as con:
+        result = process_batch(files, con, settings.root, settings.max_file_bytes, local_today())
+    yield dg.MaterializeResult(metadata=_ingest_metadata(result, quarantined))
+    yield from _ingest_checks(result)
+
+
+def _ingest_metadata(result: BatchResult, quarantined: list) -> dict:
+    records = pl.DataFrame([r.__dict__ for r in result.records]) if result.records else None
+    metadata = {
+        "files": len(result.records),
+        "rows_accepted": sum(r.rows_accepted for r in result.records),
+        "rows_returned": sum(r.rows_rejected for r in result.records),
+        "quarantined": len(quarantined),
+    }
+    if records is not None:
+        lines = ["| 单位 | 文件 | 填报日期 | 结果 | 接收行 | 退回行 |", "|---|---|---|---|---|---|"]
+        for r in result.records:
+            unit = reference.units()[r.unit_code].name
+            lines.append(f"| {unit} ({r.unit_code}) | {r.file_name} | {r.report_date or '—'} | "
+                         f"{OUTCOME_LABELS[r.outcome]} | {r.rows_accepted} | {r.rows_rejected} |")
+        metadata["by_unit"] = dg.MetadataValue.md("\n".join(lines))
+    errors = result.findings.filter(pl.col("severity") == "error")
+    if not errors.is_empty():
+        preview = errors.head(20).select("unit_code", "sheet", "row_number", "column_name", "value", "message")
+        lines = ["| 单位 | 表 | 行 | 列 | 值 | 问题 |", "|---|---|---|---|---|---|"]
+        lines += ["| " + " | ".join("" if v is None else str(v).replace("|", "/") for v in row) + " |"
+                  for row in preview.iter_rows()]
+        metadata["returned_rows_preview"] = dg.MetadataValue.md("\n".join(lines))
+        metadata["returned_by_rule"] = dg.MetadataValue.json(
+            dict(errors.group_by("rule").len().sort("len", descending=True).iter_rows()))
+    return metadata
+
+
+def _ingest_checks(result: BatchResult):
+    rows_returned = {r.submission_id: r.rows_rejected for r in result.records if r.rows_rejected}
+    whole = [f"{r.unit_code}/{r.file_name}" for r in result.records if r.outcome == "returned"]
+    yield dg.AssetCheckResult(
+        check_name="no_rows_returned", passed=not rows_returned, severity=dg.AssetCheckSeverity.WARN,
+        metadata={"rows_returned": sum(rows_returned.values()), "submissions": dg.MetadataValue.json(rows_returned)},
+    )
+    yield dg.AssetCheckResult(
+        check_name="no_files_returned_whole", passed=not whole, severity=dg.AssetCheckSeverity.WARN,
+        metadata={"files": dg.MetadataValue.json(whole)},
+    )
+
+
+@dg.asset(
+    group_name="dispatch",
+    kinds={"duckdb"},
+    partitions_def=daily_report_dates,
+    deps=[submissions],
+    description="The state of every campaign project and procedure as of the report date, re-judged against "
+    "that date (lights move even when nobody reports); feeds the mart views.",
+    check_specs=[
+        dg.AssetCheckSpec("calendar_known", asset="daily_rollup",
+                          description="The lights were judged on the official calendar or an override, "
+                                      "never on the Monday–Friday fallback."),
+        dg.AssetCheckSpec("counts_add_up", asset="daily_rollup",
+                          description="For every unit and procedure: done + in progress + pending = required."),
+    ],
+)
+def daily_rollup(context: dg.AssetExecutionContext, settings: DiaoduSettings):
+    as_of = date.fromisoformat(context.partition_key)
+    with settings.warehouse().writing() as con:
+        sources = materialise_day(con, as_of, settings.yellow_workdays, local_now())
+        city = con.sql(
+            "SELECT procedure, required_count, done_count, in_progress_count, pending_count, done_rate "
+            "FROM mart.procedure_rollup JOIN ref.procedure USING (procedure) "
+            "WHERE as_of_date = ? AND unit_code = 'CITY' ORDER BY sort_order", params=[as_of]).pl()
+        lights = con.execute("SELECT green, yellow, red FROM mart.light_rollup WHERE as_of_date = ? "
+                             "AND unit_code = 'CITY'", [as_of]).fetchone() or (0, 0, 0)
+        unbalanced = con.execute(
+            "SELECT count(*) FROM mart.procedure_rollup WHERE as_of_date = ? "
+            "AND done_count + in_progress_count + pending_count <> required_count", [as_of]).fetchone()[0]
+        projects = con.execute("SELECT count(*) FILTER (WHERE is_campaign) FROM rollup.project_status "
+                               "WHERE as_of_date = ?", [as_of]).fetchone()[0]
+    if "fallback" in sources:
+        context.log.warning(f"{as_of}: lights judged partly on the Monday–Friday fallback calendar: a year the "
+                            "official calendar and schemas/reference/workday_overrides.csv do not know")
+    lines = ["| 手续 | 应办 | 已办结 | 正办理 | 待办 | 办结率 |", "|---|---|---|---|---|---|"]
+    lines += [f"| {p} | {r} | {d} | {i} | {w} | {'—' if rate is None else f'{rate:.2%}'} |"
+              for p, r, d, i, w, rate in city.iter_rows()]
+    yield dg.MaterializeResult(metadata={
+        "as_of_date": as_of.isoformat(),
+        "campaign_projects": projects,
+        "city_completion": dg.MetadataValue.md("\n".join(lines)),
+        "lights_green_yellow_red": dg.MetadataValue.json(list(lights)),
+        "calendar_sources": ",".join(sources),
+    })
+    yield dg.AssetCheckResult(check_name="calendar_known", passed="fallback" not in sources,
+                              severity=dg.AssetCheckSeverity.WARN, metadata={"sources": ",".join(sources)})
+    yield dg.AssetCheckResult(check_name="counts_add_up", passed=unbalanced == 0,
+                              metadata={"unbalanced_rows": unbalanced})

@@ -1,0 +1,109 @@
+"""`diaodu`: the command line. It drives the same Dagster job the inbox sensor launches, through a
+real Dagster instance whose storage lives under the data directory (so `dagster dev` shows the runs)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+from dagster._core.instance.ref import InstanceRef
+
+from pipelines.definitions import build_definitions
+from pipelines.resources import local_today
+from warehouse.store import Warehouse
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def instance_for(data_dir: Path) -> dg.DagsterInstance:
+    """The repo's dagster.yaml, with its storage pointed at `<data_dir>/dagster`."""
+    home = (data_dir / "dagster").resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    local = lambda module, cls, base: {"module": module, "class": cls, "config": {"base_dir": str(base)}}  # noqa: E731
+    overrides = {
+        "storage": {"sqlite": {"base_dir": str(home)}},
+        "local_artifact_storage": local("dagster._core.storage.root", "LocalArtifactStorage", home),
+        "compute_logs": local("dagster._core.storage.local_compute_log_manager", "LocalComputeLogManager",
+                              home / "logs"),
+    }
+    return dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home), config_dir=str(REPO_ROOT), overrides=overrides))
+
+
+def run_pipeline(data_dir: Path, as_of: date) -> bool:
+    """Processes every file waiting in the inbox, then the rollup of `as_of`; True when the run succeeded."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    job = build_definitions(str(data_dir)).resolve_job_def("ingest_job")
+    with instance_for(data_dir) as instance:
+        result = job.execute_in_process(instance=instance, partition_key=as_of.isoformat(), raise_on_error=False)
+    return result.success
+
+
+def print_summary(data_dir: Path, as_of: date, since_seq: int) -> None:
+    with Warehouse(data_dir).reading() as con:
+        outcomes = con.execute(
+            "SELECT outcome, count(*) FROM core.submission WHERE seq > ? GROUP BY ALL ORDER BY ALL", [since_seq]
+        ).fetchall()
+        rows = con.execute(
+            "SELECT procedure, required_count, done_count, in_progress_count, pending_count, done_rate "
+            "FROM mart.procedure_rollup JOIN ref.procedure USING (procedure) "
+            "WHERE as_of_date = ? AND unit_code = 'CITY' ORDER BY sort_order", [as_of]
+        ).fetchall()
+    labels = {"accepted": "已接收", "partial": "部分接收", "returned": "退回", "duplicate": "重复"}
+    print("本次处理文件：" + ("，".join(f"{labels[o]} {n} 个" for o, n in outcomes) or "无新文件"))
+    print(f"\n{as_of} 全市百日攻坚项目手续办结情况：")
+    print(f"{'手续':<8}{'应办':>6}{'已办结':>8}{'正办理':>8}{'待办':>6}{'办结率':>10}")
+    for procedure, required, done, in_progress, pending, rate in rows:
+        rate_text = "—" if rate is None else f"{rate:.2%}"
+        print(f"{procedure:<8}{required:>6}{done:>8}{in_progress:>8}{pending:>6}{rate_text:>10}")
+    print(f"\n仓库（下游工具打开此文件）：{(data_dir / 'warehouse.duckdb').resolve()}")
+    print(f"回执与退回标注：{(data_dir / 'outbox').resolve()}/<单位代码>/")
+
+
+def _last_seq(data_dir: Path) -> int:
+    if not (data_dir / "warehouse.duckdb").exists():
+        return 0
+    with Warehouse(data_dir).reading() as con:
+        return con.execute("SELECT coalesce(max(seq), 0) FROM core.submission").fetchone()[0]
+
+
+def _process(data_dir: Path, as_of: date) -> int:
+    since = _last_seq(data_dir)
+    if not run_pipeline(data_dir, as_of):
+        print("运行失败：请在 Dagster 界面查看日志（DAGSTER_HOME 下的运行记录）。", file=sys.stderr)
+        return 1
+    print_summary(data_dir, as_of, since)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="diaodu", description="百日攻坚重点项目前期手续一日一调")
+    commands = parser.add_subparsers(dest="command", required=True)
+    demo = commands.add_parser("demo", help="write the sample campaign into the inbox and run everything")
+    demo.add_argument("--data-dir", type=Path, default=Path("data"))
+    run = commands.add_parser("run", help="process new inbox files, then materialise the as-of date's rollup")
+    run.add_argument("--data-dir", type=Path, required=True)
+    run.add_argument("--as-of", type=date.fromisoformat, default=None, help="YYYY-MM-DD (default: today, Asia/Shanghai)")
+    template = commands.add_parser("template", help="write blank .xlsx templates generated from the schemas")
+    template.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args(argv)
+
+    if args.command == "template":
+        from schemas.templates import write_templates
+
+        for path in write_templates(args.out):
+            print(path)
+        return 0
+    if args.command == "demo":
+        from sample.campaign import SAMPLE_REPORT_DATE, write_sample_campaign
+
+        written = write_sample_campaign(args.data_dir / "inbox")
+        print(f"示例台账已放入收件箱：{len(written)} 个文件 → {(args.data_dir / 'inbox').resolve()}")
+        return _process(args.data_dir, SAMPLE_REPORT_DATE)
+    return _process(args.data_dir, args.as_of or local_today())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,24 @@
+"""Assembles diaodu's Dagster definitions; `dagster dev` and the `diaodu` CLI load the same ones."""
+
+import os
+
+import dagster as dg
+
+from pipelines.assets import daily_rollup, submissions
+from pipelines.jobs import daily_rollup_job, ingest_job
+from pipelines.resources import DiaoduSettings
+from pipelines.schedules import daily_dispatch_schedule
+from pipelines.sensors import inbox_sensor
+
+
+def build_definitions(data_dir: str) -> dg.Definitions:
+    return dg.Definitions(
+        assets=[submissions, daily_rollup],
+        jobs=[ingest_job, daily_rollup_job],
+        sensors=[inbox_sensor],
+        schedules=[daily_dispatch_schedule],
+        resources={"settings": DiaoduSettings(data_dir=data_dir)},
+    )
+
+
+defs = build_definitions(os.environ.get("DIAODU_DATA_DIR", "data"))

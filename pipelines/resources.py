@@ -1,0 +1,48 @@
+"""Resources: where the data directory is, and the settings a data office may tune."""
+
+
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+
+from schemas import reference
+from warehouse.store import Warehouse
+
+
+class DiaoduSettings(dg.ConfigurableResource):
+    """The data directory (inbox/, outbox/, warehouse.duckdb) and the tunable rules."""
+
+    data_dir: str = "data"
+    max_file_mb: int = 20
+    yellow_workdays: int = 3
+    settle_seconds: float = 2.0  # a file younger than this may still be being written
+
+    @property
+    def root(self) -> Path:
+        return Path(self.data_dir).resolve()
+
+    @property
+    def inbox(self) -> Path:
+        return self.root / "inbox"
+
+    @property
+    def outbox(self) -> Path:
+        return self.root / "outbox"
+
+    @property
+    def max_file_bytes(self) -> int:
+        return self.max_file_mb * 1024 * 1024
+
+    def warehouse(self) -> Warehouse:
+        return Warehouse(self.root)
+
+
+def local_now() -> datetime:
+    """Now in the city's time zone, as naive wall time (how dates are stored)."""
+    return datetime.now(ZoneInfo(reference.city().timezone)).replace(tzinfo=None, microsecond=0)
+
+
+def local_today() -> date:
+    return local_now().date()
