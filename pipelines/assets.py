@@ -110,12 +110,12 @@ def daily_rollup(context: dg.AssetExecutionContext, settings: DiaoduSettings):
             "FROM mart.procedure_rollup JOIN ref.procedure USING (procedure) "
             "WHERE as_of_date = ? AND unit_code = 'CITY' ORDER BY sort_order", params=[as_of]).pl()
         lights = con.execute("SELECT green, yellow, red FROM mart.light_rollup WHERE as_of_date = ? "
-                             "AND unit_code = 'CITY'", [as_of]).fetchone() or (0, 0, 0)
+                             "AND unit_code = 'CITY'", [as_of]).fetchall() or [(0, 0, 0)]
         unbalanced = con.execute(
             "SELECT count(*) FROM mart.procedure_rollup WHERE as_of_date = ? "
-            "AND done_count + in_progress_count + pending_count <> required_count", [as_of]).fetchone()[0]
+            "AND done_count + in_progress_count + pending_count <> required_count", [as_of]).fetchall()[0][0]
         projects = con.execute("SELECT count(*) FILTER (WHERE is_campaign) FROM rollup.project_status "
-                               "WHERE as_of_date = ?", [as_of]).fetchone()[0]
+                               "WHERE as_of_date = ?", [as_of]).fetchall()[0][0]
     if "fallback" in sources:
         context.log.warning(f"{as_of}: lights judged partly on the Monday–Friday fallback calendar: a year the "
                             "official calendar and schemas/reference/workday_overrides.csv do not know")
@@ -126,7 +126,7 @@ def daily_rollup(context: dg.AssetExecutionContext, settings: DiaoduSettings):
         "as_of_date": as_of.isoformat(),
         "campaign_projects": projects,
         "city_completion": dg.MetadataValue.md("\n".join(lines)),
-        "lights_green_yellow_red": dg.MetadataValue.json(list(lights)),
+        "lights_green_yellow_red": dg.MetadataValue.json(list(lights[0])),
         "calendar_sources": ",".join(sources),
     })
     yield dg.AssetCheckResult(check_name="calendar_known", passed="fallback" not in sources,

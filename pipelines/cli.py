@@ -66,7 +66,7 @@ def _last_seq(data_dir: Path) -> int:
     if not (data_dir / "warehouse.duckdb").exists():
         return 0
     with Warehouse(data_dir).reading() as con:
-        return con.execute("SELECT coalesce(max(seq), 0) FROM core.submission").fetchone()[0]
+        return con.execute("SELECT coalesce(max(seq), 0) FROM core.submission").fetchall()[0][0]
 
 
 def _process(data_dir: Path, as_of: date) -> int:

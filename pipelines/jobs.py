@@ -3,13 +3,12 @@
 import dagster as dg
 
 from pipelines.assets import daily_rollup, submissions
-from pipelines.partitions import daily_report_dates
 
 # New files, then the rollup of the report date the run is for (today, by default).
 ingest_job = dg.define_asset_job(
-    "ingest_job", selection=dg.AssetSelection.assets(submissions, daily_rollup), partitions_def=daily_report_dates
+    "ingest_job", selection=dg.AssetSelection.assets(submissions, daily_rollup)
 )
 # The day's rollup alone: lights move even when nobody reports.
 daily_rollup_job = dg.define_asset_job(
-    "daily_rollup_job", selection=dg.AssetSelection.assets(daily_rollup), partitions_def=daily_report_dates
+    "daily_rollup_job", selection=dg.AssetSelection.assets(daily_rollup)
 )

@@ -245,11 +245,9 @@ class _TruthBuilder:
             share, weights = OTHER_PROCEDURES.get(kind, (0.5, (40, 30, 30)))
             required = rng.random() < share or (kind == "施工许可" and p.state != NOT_STARTED)
             status = None
-            if required:
-                status = DONE if p.complete else rng.choices((DONE, IN_PROGRESS, PENDING), weights)[0]
-                if kind == "施工许可" and p.state != NOT_STARTED:
-                    status = DONE
-                elif kind == "施工许可" and p.status("立项") not in (None, DONE):
+            if required:  # a started project has done everything but (at most) its 供电
+                status = DONE if p.complete or p.state != NOT_STARTED else rng.choices((DONE, IN_PROGRESS, PENDING), weights)[0]
+                if kind == "施工许可" and p.status("立项") not in (None, DONE):
                     status = PENDING  # no 施工许可 before 立项
             p.procedures[kind] = Procedure(kind, required, status)
         p.procedures = {k: p.procedures[k] for k in self.kinds}
@@ -269,8 +267,7 @@ class _TruthBuilder:
             weights[2], weights[3] = weights[2] + weights[3], 0
         proc.level = rng.choices(LEVELS, weights)[0]
         if proc.status == DONE:
-            proc.completed = _days(rng, date(2023, 1, 3), SAMPLE_REPORT_DATE) if rng.random() < 0.6 \
-                else _days(rng, date(2022, 8, 1), date(2023, 1, 2))
+            proc.completed = proc.completed or self.done_day(p)
             proc.accepted = proc.completed - timedelta(days=rng.randint(5, 45))
             if rng.random() < 0.75:
                 late = rng.random() < 0.12  # 逾期办结
@@ -286,6 +283,13 @@ class _TruthBuilder:
             proc.promised = date(2023, 3, 10) if r > 0.9 else _days(rng, date(2023, 2, 2), date(2023, 4, 30))
         if proc.status == IN_PROGRESS:
             proc.accepted = _days(rng, date(2022, 11, 15), min(proc.promised - timedelta(days=3), date(2023, 1, 28)))
+
+    def done_day(self, p: Project) -> date:
+        """When a done procedure was completed: mostly during the campaign, never after the start."""
+        if p.state == NOT_STARTED and self.rng.random() < 0.6:
+            return _days(self.rng, date(2023, 1, 3), SAMPLE_REPORT_DATE)
+        last = p.actual_start or date(2023, 1, 2)
+        return _days(self.rng, min(date(2022, 8, 1), last - timedelta(days=120)), last)
 
     def doc_no(self, p: Project, proc: Procedure) -> str:
         year, admin = proc.completed.year, p.code[5:11]
@@ -318,7 +322,7 @@ def _split(rng: random.Random, group: list[Project], kind: str, required: int, d
 def _start(rng: random.Random, p: Project) -> None:
     p.state = rng.choice(("已开工", "已复工"))
     p.actual_start = _days(rng, date(2023, 1, 3), date(2023, 1, 28)) if p.state == "已开工" \
-        else _days(rng, date(2022, 4, 1), date(2022, 11, 30))
+        else _days(rng, date(2022, 6, 1), date(2022, 11, 30))
 
 
 def build_truth() -> Campaign:
@@ -369,7 +373,10 @@ def build_truth() -> Campaign:
             maker.other_procedures(p)
         projects.append(p)
     _feature(rng, projects)
-    for p in projects:
+    for p in projects:  # done procedures were completed in their sort order
+        done = [x for x in p.procedures.values() if x.status == DONE]
+        for x, day in zip(done, sorted(maker.done_day(p) for _ in done)):
+            x.completed = day
         for proc in p.procedures.values():
             maker.details(p, proc)
 

@@ -47,7 +47,7 @@ class SubmissionRecord:
 
 
 def next_seq(con: duckdb.DuckDBPyConnection) -> int:
-    return con.execute("SELECT coalesce(max(seq), 0) + 1 FROM core.submission").fetchone()[0]
+    return con.execute("SELECT coalesce(max(seq), 0) + 1 FROM core.submission").fetchall()[0][0]
 
 
 def merge_submission(
@@ -93,8 +93,9 @@ def registered_projects(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 
 
 def earlier_submission(con: duckdb.DuckDBPyConnection, unit_code: str, sha256: str) -> tuple[str, datetime] | None:
-    return con.execute(
+    rows = con.execute(
         "SELECT submission_id, received_at FROM core.submission "
         "WHERE unit_code = ? AND sha256 = ? AND outcome <> 'duplicate' ORDER BY seq LIMIT 1",
         [unit_code, sha256],
-    ).fetchone()
+    ).fetchall()
+    return rows[0] if rows else None

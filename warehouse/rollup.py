@@ -19,7 +19,7 @@ def refresh_calendar(con: duckdb.DuckDBPyConnection, as_of: date) -> list[str]:
     """Rebuilds ref.calendar over every date the lights need; returns the sources used."""
     earliest, latest = con.execute(
         "SELECT min(promised_date), max(promised_date) FROM core.procedure_version"
-    ).fetchone()
+    ).fetchall()[0]
     first = min(filter(None, [earliest, city().campaign_start, as_of])) - timedelta(days=1)
     last = max(filter(None, [latest, as_of])) + CALENDAR_MARGIN
     calendar = calendar_frame(first, last)

@@ -1,0 +1,35 @@
+"""Shared helpers: real files in a temporary data directory, real DuckDB, real Dagster instance."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import duckdb
+import pytest
+
+
+def write_csv(path: Path, rows: list[list[str]], encoding: str = "utf-8-sig") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding=encoding, newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    return path
+
+
+def query(data_dir: Path, sql: str, params: list | None = None) -> list[tuple]:
+    """Reads the published warehouse the way a downstream tool does."""
+    with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+PROJECT_HEADER = ["项目代码", "项目名称", "总投资（万元）", "计划开工日期", "建设状态", "实际开工日期", "包保领导", "是否百日攻坚"]
+PROCEDURE_HEADER = ["项目代码", "手续类型", "是否应办", "办理状态", "承诺办结日期", "受理日期", "办结日期", "批复文号"]
+
+
+def project_row(code: str, name: str = "测试项目", state: str = "未开工") -> list[str]:
+    return [code, name, "1.5亿元", "2023/3/15", state, "", "王副区长", "是"]
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"

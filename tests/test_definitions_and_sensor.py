@@ -1,0 +1,80 @@
+"""The Dagster definitions load, and the inbox sensor starts a run for new settled files only."""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import date
+
+import dagster as dg
+
+from pipelines.definitions import build_definitions
+from pipelines.resources import DiaoduSettings
+from pipelines.sensors import inbox_sensor
+from tests.conftest import PROJECT_HEADER, project_row, query, write_csv
+
+
+def test_definitions_load_with_the_asset_graph_checks_sensor_and_schedule(tmp_path):
+    defs = build_definitions(str(tmp_path))
+    graph = defs.resolve_asset_graph()
+    keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
+    assert keys == {"submissions", "daily_rollup"}
+    assert graph.get(dg.AssetKey("daily_rollup")).parent_keys == {dg.AssetKey("submissions")}
+    checks = {key.name for key in graph.asset_check_keys}
+    assert {"no_rows_returned", "no_files_returned_whole", "calendar_known", "counts_add_up"} <= checks
+    assert defs.resolve_sensor_def("inbox_sensor") and defs.resolve_schedule_def("daily_rollup_job_schedule")
+    assert defs.resolve_job_def("ingest_job").partitions_def.timezone == "Asia/Shanghai"
+
+
+def _drop(data_dir, name="项目.csv", age_seconds=60):
+    path = write_csv(data_dir / "inbox" / "LS" / name, [
+        ["填报日期：2023年1月29日"], PROJECT_HEADER, project_row("2022-211402-26-03-000001")])
+    old = time.time() - age_seconds
+    os.utime(path, (old, old))
+    return path
+
+
+def _tick(data_dir, instance, cursor=None):
+    context = dg.build_sensor_context(instance=instance, cursor=cursor,
+                                      resources={"settings": DiaoduSettings(data_dir=str(data_dir))})
+    return inbox_sensor(context)
+
+
+def test_sensor_requests_one_run_for_a_settled_file_and_none_after_processing(data_dir):
+    with dg.instance_for_test() as instance:
+        assert isinstance(_tick(data_dir, instance), dg.SkipReason)
+        path = _drop(data_dir)
+        request = _tick(data_dir, instance)
+        assert isinstance(request, dg.RunRequest)
+        assert request.run_config["ops"]["submissions"]["config"]["files"] == ["LS/项目.csv"]
+        # The same file seen again yields the same run key: Dagster launches it once.
+        assert _tick(data_dir, instance).run_key == request.run_key
+
+        defs = build_definitions(str(data_dir))
+        result = defs.resolve_job_def("ingest_job").execute_in_process(
+            instance=instance, partition_key="2023-01-29", run_config=request.run_config)
+        assert result.success and not path.exists()
+        assert isinstance(_tick(data_dir, instance), dg.SkipReason)
+        assert query(data_dir, "SELECT outcome FROM mart.submissions") == [("accepted",)]
+
+
+def test_sensor_waits_for_a_file_still_being_written(data_dir):
+    with dg.instance_for_test() as instance:
+        _drop(data_dir, age_seconds=0)
+        assert isinstance(_tick(data_dir, instance), dg.SkipReason)
+
+
+def test_same_bytes_twice_is_a_duplicate_that_changes_nothing(data_dir):
+    defs = build_definitions(str(data_dir))
+    job = defs.resolve_job_def("ingest_job")
+    with dg.instance_for_test() as instance:
+        _drop(data_dir, "第一次.csv")
+        assert job.execute_in_process(instance=instance, partition_key="2023-01-29").success
+        before = query(data_dir, "SELECT * FROM core.project_version")
+        _drop(data_dir, "第二次.csv")
+        assert job.execute_in_process(instance=instance, partition_key="2023-01-29").success
+    assert query(data_dir, "SELECT outcome FROM mart.submissions ORDER BY received_at, submission_id") == [
+        ("accepted",), ("duplicate",)]
+    assert query(data_dir, "SELECT * FROM core.project_version") == before
+    assert query(data_dir, "SELECT count(*) FROM mart.procedure_rollup") == [(0,)]
+    assert date(2023, 1, 29) in {d for (d,) in query(data_dir, "SELECT as_of_date FROM rollup.rollup_run")}

@@ -1,0 +1,96 @@
+"""The sample campaign through the CLI: the dispatch figures of 2023-01-29 from the mart views."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from pipelines.cli import main
+from tests.conftest import query
+
+AS_OF = "2023-01-29"
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory) -> Path:
+    data_dir = tmp_path_factory.mktemp("demo") / "data"
+    assert main(["demo", "--data-dir", str(data_dir)]) == 0
+    return data_dir
+
+
+def city(demo_dir: Path, procedure: str) -> tuple:
+    return query(demo_dir, "SELECT required_count, done_count, round(done_rate * 100, 2) FROM mart.procedure_rollup "
+                           "WHERE as_of_date = ? AND unit_code = 'CITY' AND procedure = ?", [AS_OF, procedure])[0]
+
+
+def test_city_figures_match_the_dispatch(demo_dir):
+    assert city(demo_dir, "立项") == (146, 114, 78.08)
+    assert city(demo_dir, "能评") == (104, 61, 58.65)
+
+
+def test_lianshan_figures_match_the_dispatch(demo_dir):
+    rows = query(demo_dir, "SELECT procedure, required_count, done_count, in_progress_count, pending_count "
+                           "FROM mart.procedure_rollup JOIN ref.procedure USING (procedure) WHERE as_of_date = ? "
+                           "AND unit_code = 'LS' AND procedure IN ('立项', '能评') ORDER BY sort_order", [AS_OF])
+    assert rows == [("立项", 31, 27, 4, 0), ("能评", 31, 21, 5, 5)]
+    projects = query(demo_dir, "SELECT count(*) FROM rollup.project_status WHERE as_of_date = ? "
+                               "AND unit_code = 'LS' AND is_campaign", [AS_OF])
+    assert projects == [(31,)]
+    assert query(demo_dir, "SELECT count(*) FROM mart.ready_to_start WHERE as_of_date = ? AND unit_code = 'LS'",
+                 [AS_OF]) == [(5,)]
+
+
+def test_returns_are_visible_and_the_old_format_file_is_returned_whole(demo_dir):
+    outcomes = dict(query(demo_dir, "SELECT outcome, count(*) FROM mart.submissions GROUP BY ALL"))
+    assert outcomes["returned"] == 1 and outcomes["partial"] >= 1 and outcomes["accepted"] >= 1
+    (rule, row_number), = query(demo_dir, "SELECT rule, row_number FROM mart.rejections WHERE unit_code = 'SZBH'")
+    assert rule == "file.old_xls" and row_number is None
+    assert query(demo_dir, "SELECT count(*) FROM mart.rejections WHERE row_number IS NOT NULL")[0][0] >= 8
+
+
+def test_every_submission_gets_a_receipt_and_findings_json(demo_dir):
+    submissions = query(demo_dir, "SELECT submission_id, unit_code, outcome, rows_rejected FROM mart.submissions")
+    for submission_id, unit_code, outcome, rejected in submissions:
+        folder = demo_dir / "outbox" / unit_code
+        (receipt,) = folder.glob(f"*{submission_id[-8:]}_回执.txt")
+        (findings,) = folder.glob(f"*{submission_id[-8:]}_findings.json")
+        document = json.loads(findings.read_text(encoding="utf-8"))
+        assert document["submission_id"] == submission_id and document["outcome"] == outcome
+        assert submission_id in receipt.read_text(encoding="utf-8-sig")
+        assert len([f for f in document["findings"] if f["severity"] == "error"]) >= rejected
+
+
+def test_annotated_return_marks_the_bad_cell_with_a_comment(demo_dir):
+    submission_id, row_number, column = query(
+        demo_dir, "SELECT submission_id, row_number, column_name FROM mart.rejections "
+                  "WHERE unit_code = 'LG' AND row_number IS NOT NULL")[0]
+    (annotated,) = (demo_dir / "outbox" / "LG").glob(f"*{submission_id[-8:]}_退回标注.xlsx")
+    workbook = openpyxl.load_workbook(annotated)
+    assert workbook.sheetnames[0] == "问题清单"
+    listing = workbook["问题清单"]
+    assert listing.cell(2, 4).value == row_number and listing.cell(2, 5).value == column
+    sheet = workbook["手续"]
+    header_row = next(r for r in range(1, 10) if column in [c.value for c in sheet[r]])
+    column_index = [c.value for c in sheet[header_row]].index(column) + 1
+    cell = sheet.cell(row_number, column_index)
+    assert cell.comment is not None and "晚于填报日期" in cell.comment.text
+    assert cell.fill.fgColor.rgb.endswith("FFC7CE")
+
+
+def test_inbox_is_emptied_and_bytes_are_archived(demo_dir):
+    assert not [p for p in (demo_dir / "inbox").rglob("*") if p.is_file()]
+    archived = query(demo_dir, "SELECT archive_path FROM core.submission")
+    assert archived and all(Path(path).is_file() for (path,) in archived)
+
+
+def test_runs_are_recorded_in_the_dagster_instance(demo_dir):
+    from pipelines.cli import instance_for
+
+    with instance_for(demo_dir) as instance:
+        runs = instance.get_runs()
+        assert runs and runs[0].job_name == "ingest_job"
+        assert instance.get_latest_materialization_event(
+            __import__("dagster").AssetKey("daily_rollup")) is not None
