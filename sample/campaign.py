@@ -186,7 +186,8 @@ class Campaign:
 def _days(rng: random.Random, first: date, last: date) -> date:
     """A random day in [first, last], moved a week back out of the Spring Festival holiday when it can."""
     d = first + timedelta(days=rng.randint(0, (last - first).days))
-    return d - timedelta(days=7) if date(2023, 1, 21) <= d <= date(2023, 1, 27) and d - timedelta(days=7) >= first else d
+    in_festival = date(2023, 1, 21) <= d <= date(2023, 1, 27)
+    return d - timedelta(days=7) if in_festival and d - timedelta(days=7) >= first else d
 
 
 class _TruthBuilder:
@@ -246,7 +247,8 @@ class _TruthBuilder:
             required = rng.random() < share or (kind == "施工许可" and p.state != NOT_STARTED)
             status = None
             if required:  # a started project has done everything but (at most) its 供电
-                status = DONE if p.complete or p.state != NOT_STARTED else rng.choices((DONE, IN_PROGRESS, PENDING), weights)[0]
+                status = DONE if p.complete or p.state != NOT_STARTED else \
+                    rng.choices((DONE, IN_PROGRESS, PENDING), weights)[0]
                 if kind == "施工许可" and p.status("立项") not in (None, DONE):
                     status = PENDING  # no 施工许可 before 立项
             p.procedures[kind] = Procedure(kind, required, status)
@@ -364,15 +366,15 @@ def build_truth() -> Campaign:
     for p in projects:
         maker.other_procedures(p)
 
-    for i, code in enumerate(NON_CAMPAIGN_UNITS):
-        unit = next(u for u in areas if u.code == code)
-        p = maker.project(unit, False)
+    for code in NON_CAMPAIGN_UNITS:  # they must not move any figure; 连山区's one has its 立项 open
+        p = maker.project(next(u for u in areas if u.code == code), False)
         p.investment = min(p.investment, 8000)
         if code not in NEW_REGISTRATIONS:
-            _split(rng, [p], "立项", 1, 0, 1) if code == ANCHOR_UNIT else _split(rng, [p], "立项", 1, 1, 0)
+            lixiang_done = 0 if code == ANCHOR_UNIT else 1
+            _split(rng, [p], "立项", 1, lixiang_done, 1 - lixiang_done)
             maker.other_procedures(p)
         projects.append(p)
-    _feature(rng, projects)
+    _feature(projects)
     for p in projects:  # done procedures were completed in their sort order
         done = [x for x in p.procedures.values() if x.status == DONE]
         for x, day in zip(done, sorted(maker.done_day(p) for _ in done)):
@@ -383,7 +385,7 @@ def build_truth() -> Campaign:
     names = {u.code: u.name for u in units}
     campaign = [p for p in projects if p.campaign]
     picked = [rng.choice([p for p in campaign if p.unit.code == u.code]) for u in areas]
-    picked += rng.sample([p for p in campaign if p not in picked], 25 - len(picked))
+    picked += rng.sample([p for p in campaign if all(p is not q for q in picked)], 25 - len(picked))
     problems = []
     for p in sorted(picked, key=projects.index):
         text, who = rng.choice(PROBLEMS)
@@ -398,7 +400,7 @@ def build_truth() -> Campaign:
     return Campaign(SAMPLE_REPORT_DATE, units, procedures, projects, problems)
 
 
-def _feature(rng: random.Random, projects: list[Project]) -> None:
+def _feature(projects: list[Project]) -> None:
     """Give a few projects the names the article mentions."""
     def first(pred):
         return next(p for p in projects if p.campaign and pred(p))

@@ -94,3 +94,23 @@ def test_runs_are_recorded_in_the_dagster_instance(demo_dir):
         assert runs and runs[0].job_name == "ingest_job"
         assert instance.get_latest_materialization_event(
             __import__("dagster").AssetKey("daily_rollup")) is not None
+
+
+def test_every_planted_error_is_returned_at_its_cell_and_nothing_else_is(demo_dir):
+    from sample.campaign import sample_deviations
+
+    planted = {(d.unit_code, d.sheet, d.row_number, d.column) for d in sample_deviations()
+               if d.kind == "error" and d.row_number is not None}
+    found = set(query(demo_dir, "SELECT unit_code, sheet, row_number, column_name FROM mart.rejections "
+                                "WHERE row_number IS NOT NULL"))
+    # A duplicated row returns both copies: the clerk must keep one.
+    assert planted <= found
+    assert len(found - planted) == 1 and next(iter(found - planted))[0] == "BGQ"
+
+
+def test_disagreements_between_county_and_bureau_are_conflicts_not_findings(demo_dir):
+    from sample.campaign import sample_deviations
+
+    planted = {d.unit_code for d in sample_deviations() if d.kind == "conflict"}
+    conflicts = query(demo_dir, "SELECT unit_code, bureau_unit FROM mart.conflicts WHERE as_of_date = ?", [AS_OF])
+    assert {unit for unit, _ in conflicts} == planted and {bureau for _, bureau in conflicts} == {"FGW"}
