@@ -13,40 +13,29 @@ import shutil
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import duckdb
 import polars as pl
 
 from intake.files import FileRejected, RawGrid, read_grids
+from intake.inbox import ClaimedFile
 from intake.sheets import LocatedSheet, locate
 from returns.receipts import write_returns
 from schemas import reference
 from schemas.validate import (
     SheetJudgement, SubmissionContext, findings_frame, judge, judge_registrations, message,
 )
-from warehouse.merge import SubmissionRecord, earlier_submission, merge_submission, next_seq, registered_projects
-
-IGNORED_PREFIXES = (".", "~$")  # hidden files, Excel's lock files
-IGNORED_SUFFIXES = (".tmp", ".part", ".crdownload")
-
-
-@dataclass(frozen=True)
-class InboxFile:
-    unit_code: str
-    path: Path
-
-    @property
-    def name(self) -> str:
-        return self.path.name
+from warehouse.merge import (
+    SubmissionRecord, earlier_submission, finished_submission, merge_submission, next_seq, registered_projects,
+)
 
 
 @dataclass
 class Submission:
-    file: InboxFile
+    file: ClaimedFile
     sha256: str
     received_at: datetime
-    archive_path: Path
+    archive_path: Path | None  # None: too large to keep
     context: SubmissionContext | None = None
     grids: list[RawGrid] = field(default_factory=list)
     sheets: list[LocatedSheet] = field(default_factory=list)
@@ -71,84 +60,77 @@ class Submission:
 
 @dataclass
 class BatchResult:
-    records: list[SubmissionRecord]
-    findings: pl.DataFrame  # every finding of the batch, with submission_id and unit_code
-    returns: dict[str, dict[str, Path]]  # submission_id → paths written
+    records: list[SubmissionRecord] = field(default_factory=list)
+    returns: dict[str, dict[str, Path]] = field(default_factory=dict)  # submission_id → paths written
+    resumed: int = 0  # claims a killed run had merged but not finished
+    finding_parts: list[pl.DataFrame] = field(default_factory=list)
 
-
-def is_candidate(path: Path) -> bool:
-    return not path.name.startswith(IGNORED_PREFIXES) and not path.name.lower().endswith(IGNORED_SUFFIXES)
-
-
-def scan_inbox(inbox: Path) -> tuple[list[InboxFile], list[Path]]:
-    """Files waiting in `inbox/<UNIT>/`, in arrival order, and the paths nobody can be told about
-    (unknown unit folders, links, folders inside a unit's folder): those are quarantined."""
-    files, strays = [], []
-    if not inbox.is_dir():
-        return files, strays
-    for folder in sorted(inbox.iterdir()):
-        if not folder.is_dir() or folder.is_symlink():
-            strays.append(folder) if is_candidate(folder) else None
-            continue
-        for path in sorted(folder.iterdir()):
-            if not is_candidate(path):
-                continue
-            if folder.name not in reference.units() or path.is_symlink() or not path.is_file():
-                strays.append(path)
-            else:
-                files.append(InboxFile(folder.name, path))
-    files.sort(key=lambda item: (item.path.stat().st_mtime_ns, item.path.name))
-    return files, strays
-
-
-def quarantine(paths: list[Path], data_dir: Path) -> list[Path]:
-    moved = []
-    for path in paths:
-        target = data_dir / "quarantine" / f"{datetime.now():%Y%m%d-%H%M%S}_{path.parent.name}_{path.name}"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(str(path), target)  # a link is moved as a link, never followed
-        moved.append(target)
-    return moved
+    @property
+    def findings(self) -> pl.DataFrame:
+        """Every finding of the batch, with submission_id and unit_code."""
+        empty = findings_frame([]).with_columns(submission_id=pl.lit(None, pl.String), unit_code=pl.lit(None, pl.String))
+        return pl.concat([empty, *self.finding_parts])
 
 
 def process_batch(
-    files: list[InboxFile], con: duckdb.DuckDBPyConnection, data_dir: Path, max_file_bytes: int, today: date,
+    claims: list[ClaimedFile], con: duckdb.DuckDBPyConnection, data_dir: Path, max_file_bytes: int, today: date,
+    batch_id: str,
 ) -> BatchResult:
-    timezone = ZoneInfo(reference.city().timezone)
-    submissions = [_receive(item, con, data_dir, timezone) for item in files]
+    """Judges and merges claimed files; each ends with its returns written and its claim released."""
+    result = BatchResult()
+    submissions = []
+    for claimed in claims:
+        finished = finished_submission(con, claimed.claim_key)
+        if finished is not None:  # merged by a run that was killed before it wrote the returns
+            _finish(claimed, *finished, data_dir, max_file_bytes, result)
+            result.resumed += 1
+        else:
+            submissions.append(_receive(claimed, con, data_dir, max_file_bytes))
     _mark_batch_duplicates(submissions)
     for submission in submissions:
         if submission.duplicate_of is None:
             _read(submission, max_file_bytes, today)
     _judge_all(submissions, registered_projects(con))
-
-    records, findings, returns = [], [], {}
     for submission in submissions:
-        record, submission_findings = _record(submission, next_seq(con))
-        merge_submission(con, record, submission_findings, _accepted(submission))
-        returns[record.submission_id] = write_returns(
-            data_dir / "outbox", record, submission_findings, submission.grids
-        )
-        submission.file.path.unlink(missing_ok=True)
-        records.append(record)
-        findings.append(submission_findings.with_columns(
-            submission_id=pl.lit(record.submission_id), unit_code=pl.lit(record.unit_code)))
-    all_findings = pl.concat(findings) if findings else findings_frame([])
-    return BatchResult(records, all_findings, returns)
+        record, findings = _record(submission, next_seq(con), batch_id)
+        merge_submission(con, record, findings, _accepted(submission))
+        _finish(submission.file, record, findings, data_dir, max_file_bytes, result, submission.grids)
+    return result
 
 
-def _receive(item: InboxFile, con, data_dir: Path, timezone: ZoneInfo) -> Submission:
-    data = item.path.read_bytes()
-    sha256 = hashlib.sha256(data).hexdigest()
-    archive = data_dir / "archive" / item.unit_code / f"{sha256}{Path(item.name).suffix.lower()[:10]}"
-    if not archive.exists():
-        archive.parent.mkdir(parents=True, exist_ok=True)
-        staging = archive.with_suffix(".partial")
-        staging.write_bytes(data)
-        staging.replace(archive)
-    mtime = datetime.fromtimestamp(item.path.stat().st_mtime, timezone).replace(tzinfo=None, microsecond=0)
-    submission = Submission(item, sha256, mtime, archive)
-    submission.duplicate_of = earlier_submission(con, item.unit_code, sha256)
+def _finish(
+    claimed: ClaimedFile, record: SubmissionRecord, findings: pl.DataFrame, data_dir: Path, max_file_bytes: int,
+    result: BatchResult, grids: list[RawGrid] | None = None,
+) -> None:
+    if grids is None:  # resuming: the grids come from the archived bytes, as the first time
+        try:
+            grids = read_grids(Path(record.archive_path), max_file_bytes, record.file_name) if record.archive_path else []
+        except FileRejected:
+            grids = []
+    result.returns[record.submission_id] = write_returns(data_dir / "outbox", record, findings, grids)
+    claimed.path.unlink(missing_ok=True)
+    result.records.append(record)
+    result.finding_parts.append(
+        findings.with_columns(submission_id=pl.lit(record.submission_id), unit_code=pl.lit(record.unit_code))
+    )
+
+
+def _receive(claimed: ClaimedFile, con, data_dir: Path, max_file_bytes: int) -> Submission:
+    digest = hashlib.sha256()
+    with open(claimed.path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    sha256 = digest.hexdigest()
+    archive = None
+    if claimed.path.stat().st_size <= max_file_bytes:
+        archive = data_dir / "archive" / claimed.unit_code / f"{sha256}{Path(claimed.name).suffix.lower()[:10]}"
+        if not archive.exists():
+            archive.parent.mkdir(parents=True, exist_ok=True)
+            staging = archive.with_name(archive.name + ".partial")
+            shutil.copyfile(claimed.path, staging)
+            staging.replace(archive)
+    submission = Submission(claimed, sha256, claimed.received_at(), archive)
+    submission.duplicate_of = earlier_submission(con, claimed.unit_code, sha256)
     return submission
 
 
@@ -163,7 +145,8 @@ def _mark_batch_duplicates(submissions: list[Submission]) -> None:
 
 def _read(submission: Submission, max_file_bytes: int, today: date) -> None:
     try:
-        submission.grids = read_grids(submission.archive_path, max_file_bytes, submission.file.name)
+        source = submission.archive_path or submission.file.path  # unarchived only when too large: rejected
+        submission.grids = read_grids(source, max_file_bytes, submission.file.name)
         submission.sheets = [sheet for grid in submission.grids if (sheet := locate(grid)) is not None]
     except FileRejected as rejected:
         submission.reject_file(rejected.rule, rejected.detail, rejected.sheet)
@@ -215,12 +198,13 @@ def _accepted(submission: Submission) -> dict[str, pl.DataFrame]:
     return {key: pl.concat(frames) for key, frames in accepted.items()}
 
 
-def _record(submission: Submission, seq: int) -> tuple[SubmissionRecord, pl.DataFrame]:
+def _record(submission: Submission, seq: int, batch_id: str) -> tuple[SubmissionRecord, pl.DataFrame]:
     item = submission.file
     submission_id = f"S{seq:06d}-{item.unit_code}-{submission.sha256[:8]}"
     if submission.duplicate_of is not None:
         earlier, at = submission.duplicate_of
         submission.reject_file("file.duplicate", f"{at:%Y-%m-%d %H:%M}（{earlier}）", severity="warning")
+        submission.judgements.clear()
     findings = pl.concat([findings_frame(submission.file_findings), *(j.findings for j in submission.judgements)])
     total = sum(j.typed.height for j in submission.judgements)
     rejected = sum(j.rejected_rows.len() for j in submission.judgements)
@@ -235,6 +219,6 @@ def _record(submission: Submission, seq: int) -> tuple[SubmissionRecord, pl.Data
         report_date=submission.context.report_date if submission.context else None,
         received_at=submission.received_at, file_name=item.name, sha256=submission.sha256, outcome=outcome,
         rows_total=total, rows_accepted=total - rejected, rows_rejected=rejected,
-        archive_path=str(submission.archive_path),
+        archive_path=str(submission.archive_path or ""), claim_key=item.claim_key, batch_id=batch_id,
     )
     return record, findings

@@ -6,7 +6,8 @@ from datetime import date
 import dagster as dg
 import polars as pl
 
-from intake.batch import BatchResult, process_batch, quarantine, scan_inbox
+from intake.batch import BatchResult, process_batch
+from intake.inbox import claim, leftover_claims, quarantine, scan_inbox
 from pipelines.partitions import daily_report_dates
 from pipelines.resources import DiaoduSettings, local_now, local_today
 from schemas import reference
@@ -36,12 +37,18 @@ class IngestConfig(dg.Config):
 def submissions(context: dg.AssetExecutionContext, config: IngestConfig, settings: DiaoduSettings):
     waiting, strays = scan_inbox(settings.inbox)
     wanted = set(config.files)
-    files = [item for item in waiting if not wanted or f"{item.unit_code}/{item.name}" in wanted]
     quarantined = quarantine(strays, settings.root)
     for path in quarantined:
         context.log.warning(f"Quarantined {path.name}: not in a known unit's folder, or not a regular file")
     with settings.warehouse().writing() as con:
-        result = process_batch(files, con, settings.root, settings.max_file_bytes, local_today())
+        # Claims left by a killed run first, then this run's files, taken out of the inbox.
+        claims = leftover_claims(settings.root) + [
+            claimed for item in waiting
+            if (not wanted or f"{item.unit_code}/{item.name}" in wanted) and (claimed := claim(item, settings.root))
+        ]
+        result = process_batch(claims, con, settings.root, settings.max_file_bytes, local_today(), context.run.run_id)
+    if result.resumed:
+        context.log.warning(f"Finished {result.resumed} file(s) that a killed run had merged but not returned")
     yield dg.MaterializeResult(metadata=_ingest_metadata(result, quarantined))
     yield from _ingest_checks(result)
 

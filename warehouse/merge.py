@@ -43,7 +43,9 @@ class SubmissionRecord:
     rows_total: int
     rows_accepted: int
     rows_rejected: int
-    archive_path: str
+    archive_path: str  # empty when the file was too large to keep
+    claim_key: str  # which drop this was: unit / arrival time / file name
+    batch_id: str  # the files judged together with it
 
 
 def next_seq(con: duckdb.DuckDBPyConnection) -> int:
@@ -99,3 +101,18 @@ def earlier_submission(con: duckdb.DuckDBPyConnection, unit_code: str, sha256: s
         [unit_code, sha256],
     ).fetchall()
     return rows[0] if rows else None
+
+
+def finished_submission(con: duckdb.DuckDBPyConnection, claim_key: str) -> tuple[SubmissionRecord, pl.DataFrame] | None:
+    """The merged record and findings of a drop, when a run merged it already."""
+    records = con.sql(
+        "SELECT * EXCLUDE (batch_id, claim_key), batch_id, claim_key FROM core.submission WHERE claim_key = ?",
+        params=[claim_key],
+    ).pl()
+    if records.is_empty():
+        return None
+    record = SubmissionRecord(**records.row(0, named=True))
+    findings = con.sql(
+        "SELECT sheet, row_number, column_name, value, rule, message, severity, tab, cell "
+        "FROM core.finding WHERE submission_id = ?", params=[record.submission_id]).pl()
+    return record, findings

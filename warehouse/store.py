@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -26,10 +27,41 @@ def sql(name: str) -> str:
     return (SQL_DIR / name).read_text(encoding="utf-8")
 
 
+def migrations() -> dict[int, Path]:
+    return {int(path.name.split("_")[0]): path for path in (SQL_DIR / "migrations").glob("*.sql")}
+
+
+SCHEMA_VERSION = max(migrations(), default=1)
+
+
+def stored_version(con: duckdb.DuckDBPyConnection) -> int | None:
+    """The schema version of an existing warehouse; None for a new, empty file."""
+    tables = {row[0] for row in con.execute(
+        "SELECT table_schema || '.' || table_name FROM information_schema.tables").fetchall()}
+    if "core.submission" not in tables:
+        return None
+    if "core.schema_version" not in tables:
+        return 1
+    return con.execute("SELECT max(version) FROM core.schema_version").fetchall()[0][0] or 1
+
+
 def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
-    for folder in ("ddl", "mart"):
-        for path in sorted((SQL_DIR / folder).glob("*.sql")):
+    """Brings the file to the current schema: migrations from its version on, then the DDL (which
+    only creates what is missing) and the views; a new file starts at the current version."""
+    version = stored_version(con)
+    con.execute("BEGIN")
+    for path in sorted((SQL_DIR / "ddl").glob("*.sql")):
+        if version is None or not path.name.startswith("core_"):
             con.execute(path.read_text(encoding="utf-8"))
+    for number, path in sorted(migrations().items()):
+        if version is not None and number > version:
+            con.execute(path.read_text(encoding="utf-8"))
+    con.execute((SQL_DIR / "ddl" / "core_schema_version.sql").read_text(encoding="utf-8"))
+    for number in range((version or SCHEMA_VERSION - 1) + 1, SCHEMA_VERSION + 1):
+        con.execute("INSERT INTO core.schema_version VALUES (?, current_localtimestamp())", [number])
+    for path in sorted((SQL_DIR / "mart").glob("*.sql")):
+        con.execute(path.read_text(encoding="utf-8"))
+    con.execute("COMMIT")
     _load_reference(con)
 
 
@@ -51,25 +83,41 @@ def _load_reference(con: duckdb.DuckDBPyConnection) -> None:
 class Warehouse:
     """The working database and the published file, under one data directory."""
 
-    def __init__(self, data_dir: Path):
+    def __init__(self, data_dir: Path, lock_wait_seconds: float = 300):
         self.data_dir = Path(data_dir)
         self.work_path = self.data_dir / "state" / "work.duckdb"
         self.published_path = self.data_dir / "warehouse.duckdb"
+        self.lock_wait_seconds = lock_wait_seconds
+
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        # Only the pipeline's own writers ever open the working file (readers get the published
+        # copy), and Dagster runs one run at a time; a CLI run started beside the daemon waits here.
+        deadline = time.monotonic() + self.lock_wait_seconds
+        while True:
+            try:
+                return duckdb.connect(str(self.work_path))
+            except duckdb.IOException as error:
+                if "lock" not in str(error).lower() or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
 
     @contextmanager
     def writing(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A read-write connection to the working database; publishes when the block succeeds."""
         self.work_path.parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(str(self.work_path))
+        con = self._connect()
         try:
             apply_schema(con)
             yield con
             con.execute("CHECKPOINT")
+            self.publish()  # under the working file's lock: publishers never overlap
         finally:
             con.close()
-        self.publish()
 
     def publish(self) -> None:
+        """Atomically replaces the published file with a copy of the (checkpointed) working one."""
+        for stale in self.published_path.parent.glob(f".{self.published_path.name}.*.tmp"):
+            stale.unlink(missing_ok=True)  # left by a publisher that was killed mid-copy
         staging = self.published_path.with_name(f".{self.published_path.name}.{os.getpid()}.tmp")
         shutil.copyfile(self.work_path, staging)
         os.replace(staging, self.published_path)

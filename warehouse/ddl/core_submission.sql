@@ -12,5 +12,7 @@ CREATE TABLE IF NOT EXISTS core.submission (
     rows_total    INTEGER NOT NULL,
     rows_accepted INTEGER NOT NULL,
     rows_rejected INTEGER NOT NULL,
-    archive_path  VARCHAR NOT NULL     -- the received bytes, kept for replay and annotated returns
+    archive_path  VARCHAR NOT NULL,    -- the received bytes, kept for replay and annotated returns
+    claim_key     VARCHAR,             -- which drop: unit / arrival time / file name (resuming a killed run)
+    batch_id      VARCHAR              -- the files judged together (replay judges them together again)
 );

@@ -1,0 +1,130 @@
+"""The drop folders: what is waiting in `inbox/<UNIT>/`, and claiming it for a run.
+
+A run claims a file by renaming it into `state/processing/<UNIT>/` (atomic: when two runs race for
+a file, one wins and the other skips it). A claimed file stays there until its receipt is written;
+a run that was killed leaves it behind, and the next run finishes it. The claim name keeps the
+file's arrival time, so the same drop is recognised and never counted twice.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from schemas import reference
+
+IGNORED_PREFIXES = (".", "~$")  # hidden files, Excel's lock files
+IGNORED_SUFFIXES = (".tmp", ".part", ".crdownload")
+CLAIM_SEPARATOR = "__"
+
+
+@dataclass(frozen=True)
+class InboxFile:
+    unit_code: str
+    path: Path
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+@dataclass(frozen=True)
+class ClaimedFile:
+    """A file taken out of the inbox for processing, with what identifies that drop."""
+
+    unit_code: str
+    path: Path
+    name: str  # as the unit named it
+    arrived_ns: int  # its modification time when it was claimed
+
+    @property
+    def claim_key(self) -> str:
+        return f"{self.unit_code}/{self.arrived_ns}/{self.name}"
+
+    def received_at(self) -> datetime:
+        """Arrival as Asia/Shanghai wall time."""
+        moment = datetime.fromtimestamp(self.arrived_ns / 1e9, ZoneInfo(reference.city().timezone))
+        return moment.replace(tzinfo=None, microsecond=0)
+
+
+def is_candidate(path: Path) -> bool:
+    return not path.name.startswith(IGNORED_PREFIXES) and not path.name.lower().endswith(IGNORED_SUFFIXES)
+
+
+def scan_inbox(inbox: Path) -> tuple[list[InboxFile], list[Path]]:
+    """Files waiting in `inbox/<UNIT>/`, oldest first, and the paths nobody can be told about
+    (unknown unit folders, links, folders inside a unit's folder): those go to quarantine."""
+    files, strays = [], []
+    if not inbox.is_dir():
+        return files, strays
+    for folder in sorted(inbox.iterdir()):
+        if not folder.is_dir() or folder.is_symlink():
+            if is_candidate(folder):
+                strays.append(folder)
+            continue
+        for path in sorted(folder.iterdir()):
+            if not is_candidate(path):
+                continue
+            if folder.name not in reference.units() or path.is_symlink() or not path.is_file():
+                strays.append(path)
+            else:
+                files.append(InboxFile(folder.name, path))
+    files.sort(key=lambda item: (_mtime_ns(item.path), item.path.name))
+    return files, strays
+
+
+def _mtime_ns(path: Path) -> int:
+    try:
+        return path.lstat().st_mtime_ns
+    except FileNotFoundError:
+        return 0
+
+
+def quarantine(paths: list[Path], data_dir: Path) -> list[Path]:
+    moved = []
+    for path in paths:
+        target = data_dir / "quarantine" / f"{datetime.now():%Y%m%d-%H%M%S}_{path.parent.name}_{path.name}"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            shutil.move(str(path), target)  # a link is moved as a link, never followed
+        except FileNotFoundError:
+            continue
+        moved.append(target)
+    return moved
+
+
+def processing_dir(data_dir: Path) -> Path:
+    return data_dir / "state" / "processing"
+
+
+def claim(item: InboxFile, data_dir: Path) -> ClaimedFile | None:
+    """Moves a waiting file into processing; None when another run took it first."""
+    try:
+        arrived_ns = item.path.stat().st_mtime_ns
+    except FileNotFoundError:
+        return None
+    target = processing_dir(data_dir) / item.unit_code / f"{arrived_ns}{CLAIM_SEPARATOR}{item.name}"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.rename(item.path, target)
+    except FileNotFoundError:
+        return None
+    return ClaimedFile(item.unit_code, target, item.name, arrived_ns)
+
+
+def leftover_claims(data_dir: Path) -> list[ClaimedFile]:
+    """Files a killed run claimed but did not finish, oldest first."""
+    claims = []
+    root = processing_dir(data_dir)
+    if not root.is_dir():
+        return claims
+    for folder in sorted(root.iterdir()):
+        for path in sorted(folder.iterdir()):
+            arrived, _, name = path.name.partition(CLAIM_SEPARATOR)
+            if folder.name in reference.units() and arrived.isdigit() and name:
+                claims.append(ClaimedFile(folder.name, path, name, int(arrived)))
+    return sorted(claims, key=lambda claimed: (claimed.arrived_ns, claimed.name))
