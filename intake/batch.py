@@ -25,6 +25,7 @@ from schemas import reference
 from schemas.validate import (
     SheetJudgement, SubmissionContext, findings_frame, judge, judge_registrations, message,
 )
+from warehouse import failpoints
 from warehouse.merge import (
     SubmissionRecord, earlier_submission, finished_submission, merge_submission, next_seq, registered_projects,
 )
@@ -90,6 +91,7 @@ def process_batch(
     for submission in submissions:
         if submission.duplicate_of is None:
             _read(submission, max_file_bytes, today)
+            failpoints.reach("parsing")
     _judge_all(submissions, registered_projects(con))
     for submission in submissions:
         record, findings = _record(submission, next_seq(con), batch_id)
@@ -107,6 +109,7 @@ def _finish(
             grids = read_grids(Path(record.archive_path), max_file_bytes, record.file_name) if record.archive_path else []
         except FileRejected:
             grids = []
+    failpoints.reach("before_returns")
     result.returns[record.submission_id] = write_returns(data_dir / "outbox", record, findings, grids)
     claimed.path.unlink(missing_ok=True)
     result.records.append(record)

@@ -16,6 +16,7 @@ import xlsxwriter
 
 from intake.files import RawGrid
 from schemas import reference
+from warehouse import failpoints
 from warehouse.merge import SubmissionRecord
 
 OUTCOME_LABELS = {"accepted": "已接收", "partial": "部分接收（部分行退回）", "returned": "退回", "duplicate": "重复报送（未作改动）"}
@@ -45,6 +46,7 @@ def write_returns(outbox: Path, record: SubmissionRecord, findings: pl.DataFrame
     paths["receipt"].parent.mkdir(parents=True, exist_ok=True)
     findings = findings.sort("severity", "sheet", "row_number", "cell", nulls_last=False)
     paths["receipt"].write_text(receipt_text(record, findings, paths), encoding="utf-8-sig")
+    failpoints.reach("writing_returns")
     paths["findings"].write_text(
         json.dumps(findings_document(record, findings), ensure_ascii=False, indent=2), encoding="utf-8"
     )

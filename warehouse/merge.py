@@ -13,6 +13,8 @@ from datetime import date, datetime
 import duckdb
 import polars as pl
 
+from warehouse import failpoints
+
 # Sheet key → (target table, the columns taken from the judged frame).
 VERSION_TABLES = {
     "project": ("core.project_version", [
@@ -69,6 +71,7 @@ def merge_submission(
     try:
         con.execute("INSERT INTO core.submission BY NAME SELECT * FROM submission")
         con.execute("INSERT INTO core.finding BY NAME SELECT * FROM finding_rows")
+        failpoints.reach("mid_merge")
         for key, rows in accepted.items():
             table, columns = VERSION_TABLES[key]
             incoming = rows.with_columns(

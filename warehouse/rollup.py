@@ -8,6 +8,7 @@ import duckdb
 
 from schemas.reference import city
 from schemas.workdays import calendar_frame
+from warehouse import failpoints
 from warehouse.store import sql
 
 CALENDAR_MARGIN = timedelta(days=400)
@@ -55,6 +56,7 @@ def materialise_day(con: duckdb.DuckDBPyConnection, as_of: date, yellow_workdays
             query = sql(f"rollup/{table}.sql")
             con.execute(f"INSERT INTO rollup.{table} {query}", {k: v for k, v in params.items() if f"${k}" in query})
         sources = calendar_sources_for(con, as_of)
+        failpoints.reach("mid_rollup")
         con.execute(
             "INSERT OR REPLACE INTO rollup.rollup_run VALUES (?, ?, ?, ?)",
             [as_of, now, yellow_workdays, ",".join(sources)],

@@ -19,6 +19,7 @@ import duckdb
 import polars as pl
 
 from schemas import reference
+from warehouse import failpoints
 
 SQL_DIR = Path(__file__).resolve().parent
 
@@ -120,6 +121,7 @@ class Warehouse:
             stale.unlink(missing_ok=True)  # left by a publisher that was killed mid-copy
         staging = self.published_path.with_name(f".{self.published_path.name}.{os.getpid()}.tmp")
         shutil.copyfile(self.work_path, staging)
+        failpoints.reach("publish")
         os.replace(staging, self.published_path)
 
     @contextmanager
