@@ -8,14 +8,14 @@ from pipelines.assets import daily_rollup, submissions
 from pipelines.jobs import daily_rollup_job, ingest_job
 from pipelines.resources import DiaoduSettings
 from pipelines.schedules import daily_dispatch_schedule
-from pipelines.sensors import inbox_sensor
+from pipelines.sensors import inbox_sensor, stale_rollup_sensor
 
 
 def build_definitions(data_dir: str) -> dg.Definitions:
     return dg.Definitions(
         assets=[submissions, daily_rollup],
         jobs=[ingest_job, daily_rollup_job],
-        sensors=[inbox_sensor],
+        sensors=[inbox_sensor, stale_rollup_sensor],
         schedules=[daily_dispatch_schedule],
         resources={"settings": DiaoduSettings(data_dir=data_dir)},
     )

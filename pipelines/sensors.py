@@ -1,6 +1,11 @@
-"""The inbox sensor: a new or changed file in inbox/<UNIT>/ that has stopped growing triggers one
-run for all such files. The run key is the files' names, sizes and modification times, so a file
-is processed once; processed files leave the inbox (they are archived by content hash)."""
+"""Sensors.
+
+`inbox_sensor`: a new or changed file in inbox/<UNIT>/ that has stopped growing triggers one run
+for all such files. The run key is the files' names, sizes and modification times, so a file is
+processed once; processed files leave the inbox (they are archived by content hash).
+
+`stale_rollup_sensor`: a late or corrected file for an earlier report date re-materialises that
+day's rollup and every later materialised day, which are re-judged with it."""
 
 
 import hashlib
@@ -9,7 +14,8 @@ import time
 import dagster as dg
 
 from intake.inbox import leftover_claims, scan_inbox
-from pipelines.jobs import ingest_job
+from warehouse.rollup import stale_report_dates
+from pipelines.jobs import daily_rollup_job, ingest_job
 from pipelines.resources import DiaoduSettings, local_today
 
 ABANDONED_CLAIM_SECONDS = 300
@@ -38,3 +44,16 @@ def inbox_sensor(context: dg.SensorEvaluationContext, settings: DiaoduSettings):
         run_config={"ops": {"submissions": {"config": {"files": [name for name, _, _ in settled]}}}},
         tags={"diaodu/files": str(len(settled))},
     )
+
+
+@dg.sensor(job=daily_rollup_job, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING)
+def stale_rollup_sensor(context: dg.SensorEvaluationContext, settings: DiaoduSettings):
+    warehouse = settings.warehouse()
+    if not warehouse.published_path.exists():
+        return dg.SkipReason("No warehouse yet")
+    with warehouse.reading() as con:
+        stale = stale_report_dates(con)
+        last_seq = con.execute("SELECT coalesce(max(seq), 0) FROM core.submission").fetchall()[0][0]
+    if not stale:
+        return dg.SkipReason("Every materialised report date is current")
+    return [dg.RunRequest(partition_key=day.isoformat(), run_key=f"{day}:{last_seq}") for day in stale]

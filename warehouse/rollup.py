@@ -13,7 +13,7 @@ from warehouse.store import sql
 
 CALENDAR_MARGIN = timedelta(days=400)
 # In dependency order: procedure status reads the day's project status.
-ROLLUP_TABLES = ("project_status", "procedure_status")
+ROLLUP_TABLES = ("project_status", "procedure_status", "problem_status")
 
 
 def refresh_calendar(con: duckdb.DuckDBPyConnection, as_of: date) -> list[str]:
@@ -58,7 +58,8 @@ def materialise_day(con: duckdb.DuckDBPyConnection, as_of: date, yellow_workdays
         sources = calendar_sources_for(con, as_of)
         failpoints.reach("mid_rollup")
         con.execute(
-            "INSERT OR REPLACE INTO rollup.rollup_run VALUES (?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO rollup.rollup_run BY NAME SELECT ? AS as_of_date, ? AS materialised_at, "
+            "? AS yellow_workdays, ? AS calendar_sources, (SELECT max(seq) FROM core.submission) AS submissions_seq",
             [as_of, now, yellow_workdays, ",".join(sources)],
         )
         con.execute("COMMIT")
@@ -66,3 +67,18 @@ def materialise_day(con: duckdb.DuckDBPyConnection, as_of: date, yellow_workdays
         con.execute("ROLLBACK")
         raise
     return sources
+
+
+def stale_report_dates(con: duckdb.DuckDBPyConnection) -> list[date]:
+    """Materialised report dates that a later-merged file for that date or an earlier one changed."""
+    rows = con.execute(
+        """
+        SELECT r.as_of_date FROM rollup.rollup_run AS r
+        WHERE EXISTS (
+            SELECT 1 FROM core.submission AS s
+            WHERE s.seq > coalesce(r.submissions_seq, 0) AND s.report_date <= r.as_of_date
+              AND s.outcome IN ('accepted', 'partial'))
+        ORDER BY r.as_of_date
+        """
+    ).fetchall()
+    return [row[0] for row in rows]

@@ -4,5 +4,6 @@ CREATE TABLE IF NOT EXISTS rollup.rollup_run (
     as_of_date       DATE PRIMARY KEY,
     materialised_at  TIMESTAMP NOT NULL,
     yellow_workdays  INTEGER NOT NULL,
-    calendar_sources VARCHAR NOT NULL  -- e.g. 'official' or 'official,fallback'
+    calendar_sources VARCHAR NOT NULL, -- e.g. 'official' or 'official,fallback'
+    submissions_seq  BIGINT            -- the last submission merged when this day was materialised
 );
