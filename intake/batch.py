@@ -20,14 +20,15 @@ import polars as pl
 from intake.files import FileRejected, RawGrid, read_grids
 from intake.inbox import ClaimedFile
 from intake.sheets import LocatedSheet, locate
-from returns.receipts import write_returns
+from returns.receipts import write_conflict_notices, write_returns
 from schemas import reference
 from schemas.validate import (
     SheetJudgement, SubmissionContext, findings_frame, judge, judge_registrations, message,
 )
 from warehouse import failpoints
 from warehouse.merge import (
-    SubmissionRecord, earlier_submission, finished_submission, merge_submission, next_seq, registered_projects,
+    SubmissionRecord, conflict_rows, earlier_submission, finished_submission, merge_submission, next_seq,
+    registered_projects,
 )
 
 
@@ -83,7 +84,9 @@ def process_batch(
     for claimed in claims:
         finished = finished_submission(con, claimed.claim_key)
         if finished is not None:  # merged by a run that was killed before it wrote the returns
-            _finish(claimed, *finished, data_dir, max_file_bytes, result)
+            record, findings = finished
+            conflicts = conflict_rows(con, record.submission_id)
+            _finish(claimed, record, findings, conflicts, data_dir, max_file_bytes, result)
             result.resumed += 1
         else:
             submissions.append(_receive(claimed, con, data_dir, max_file_bytes))
@@ -95,14 +98,14 @@ def process_batch(
     _judge_all(submissions, registered_projects(con))
     for submission in submissions:
         record, findings = _record(submission, next_seq(con), batch_id)
-        merge_submission(con, record, findings, _accepted(submission))
-        _finish(submission.file, record, findings, data_dir, max_file_bytes, result, submission.grids)
+        findings, conflicts = merge_submission(con, record, findings, _accepted(submission))
+        _finish(submission.file, record, findings, conflicts, data_dir, max_file_bytes, result, submission.grids)
     return result
 
 
 def _finish(
-    claimed: ClaimedFile, record: SubmissionRecord, findings: pl.DataFrame, data_dir: Path, max_file_bytes: int,
-    result: BatchResult, grids: list[RawGrid] | None = None,
+    claimed: ClaimedFile, record: SubmissionRecord, findings: pl.DataFrame, conflicts: pl.DataFrame,
+    data_dir: Path, max_file_bytes: int, result: BatchResult, grids: list[RawGrid] | None = None,
 ) -> None:
     if grids is None:  # resuming: the grids come from the archived bytes, as the first time
         try:
@@ -111,6 +114,7 @@ def _finish(
             grids = []
     failpoints.reach("before_returns")
     result.returns[record.submission_id] = write_returns(data_dir / "outbox", record, findings, grids)
+    write_conflict_notices(data_dir / "outbox", record, conflicts)
     claimed.path.unlink(missing_ok=True)
     result.records.append(record)
     result.finding_parts.append(

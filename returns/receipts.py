@@ -17,7 +17,7 @@ import xlsxwriter
 from intake.files import RawGrid
 from schemas import reference
 from warehouse import failpoints
-from warehouse.merge import SubmissionRecord
+from warehouse.merge import SubmissionRecord, said
 
 OUTCOME_LABELS = {"accepted": "已接收", "partial": "部分接收（部分行退回）", "returned": "退回", "duplicate": "重复报送（未作改动）"}
 FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
@@ -164,3 +164,30 @@ def _sheet_name(name: str, used: set[str]) -> str:
         candidate, counter = f"{clean[:25]}_{counter}", counter + 1
     used.add(candidate)
     return candidate
+
+
+def write_conflict_notices(outbox: Path, record: SubmissionRecord, conflicts: pl.DataFrame) -> list[Path]:
+    """Tells the other side of each disagreement (the bureau, or the project's unit) what the
+    submitting unit reported; the submitting unit reads the same in its own receipt."""
+    written = []
+    reporter = reference.units()[record.unit_code]
+    for other_unit, rows in conflicts.group_by("other_unit", maintain_order=True):
+        path = outbox / other_unit[0] / (
+            f"{record.received_at:%Y%m%d-%H%M%S}_{record.submission_id[-8:]}_调度核实通知_{record.unit_code}.txt")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lines = [
+            f"{reference.city().name}重点项目前期手续调度 · 调度核实通知",
+            "",
+            f"{reporter.name}（{record.unit_code}）在 {record.received_at:%Y-%m-%d %H:%M} 报送的台账"
+            f"（填报日期 {record.report_date}，报送编号 {record.submission_id}）中，以下手续与贵单位的记录不一致。"
+            "调度以审批部门的记录为准，请双方核对：",
+            "",
+        ]
+        for number, row in enumerate(rows.iter_rows(named=True), 1):
+            lines.append(
+                f"{number}. 项目 {row['project_code']} “{row['procedure']}”："
+                f"{reporter.name}报{said(row['my_status'], row['my_completed_date'])}，"
+                f"贵单位报{said(row['other_status'], row['other_completed_date'])}。")
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8-sig")
+        written.append(path)
+    return written

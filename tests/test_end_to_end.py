@@ -114,3 +114,8 @@ def test_disagreements_between_county_and_bureau_are_conflicts_not_findings(demo
     planted = {d.unit_code for d in sample_deviations() if d.kind == "conflict"}
     conflicts = query(demo_dir, "SELECT unit_code, bureau_unit FROM mart.conflicts WHERE as_of_date = ?", [AS_OF])
     assert {unit for unit, _ in conflicts} == planted and {bureau for _, bureau in conflicts} == {"FGW"}
+    # Both sides are told: a warning in the later submitter's receipt, a notice to the other side.
+    warned = query(demo_dir, "SELECT DISTINCT unit_code FROM core.finding WHERE rule = 'procedure.conflict'")
+    notices = {p.parent.name for p in (demo_dir / "outbox").glob("*/*调度核实通知*.txt")}
+    assert {unit for (unit,) in warned} | notices == planted | {"FGW"}
+    assert not query(demo_dir, "SELECT * FROM mart.rejections WHERE rule = 'procedure.conflict'")

@@ -9,11 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 
 import duckdb
 import polars as pl
 
+from schemas import reference
+from schemas.validate import findings_frame, message
 from warehouse import failpoints
+
+SQL_DIR = Path(__file__).resolve().parent
 
 # Sheet key → (target table, the columns taken from the judged frame).
 VERSION_TABLES = {
@@ -59,8 +64,9 @@ def merge_submission(
     record: SubmissionRecord,
     findings: pl.DataFrame,
     accepted: dict[str, pl.DataFrame],
-) -> None:
-    """Records the submission, its findings and its accepted rows atomically."""
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Records the submission, its findings and its accepted rows atomically. Returns the findings
+    as recorded, with the disagreements the other side's records show, and those disagreements."""
     submission = pl.DataFrame([record.__dict__])
     finding_rows = findings.select(
         submission_id=pl.lit(record.submission_id), unit_code=pl.lit(record.unit_code),
@@ -84,10 +90,17 @@ def merge_submission(
             con.register("incoming", incoming)
             con.execute(f"INSERT OR REPLACE INTO {table} BY NAME SELECT * FROM incoming")
             con.unregister("incoming")
+        conflicts = conflict_rows(con, record.submission_id)
+        disagreements = conflict_findings(conflicts)
+        if not disagreements.is_empty():
+            finding_rows = disagreements.select(
+                submission_id=pl.lit(record.submission_id), unit_code=pl.lit(record.unit_code), *disagreements.columns)
+            con.execute("INSERT INTO core.finding BY NAME SELECT * FROM finding_rows")
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
         raise
+    return pl.concat([findings, disagreements]), conflicts
 
 
 def registered_projects(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
@@ -119,3 +132,26 @@ def finished_submission(con: duckdb.DuckDBPyConnection, claim_key: str) -> tuple
         "SELECT sheet, row_number, column_name, value, rule, message, severity, tab, cell "
         "FROM core.finding WHERE submission_id = ?", params=[record.submission_id]).pl()
     return record, findings
+
+
+def conflict_rows(con: duckdb.DuckDBPyConnection, submission_id: str) -> pl.DataFrame:
+    """The submission's procedures where the other side (bureau or project unit) disagrees."""
+    query = (SQL_DIR / "queries" / "submission_conflicts.sql").read_text(encoding="utf-8")
+    return con.sql(query, params={"submission_id": submission_id}).pl()
+
+
+def conflict_findings(conflicts: pl.DataFrame) -> pl.DataFrame:
+    """Warnings, never errors: a disagreement is not a finding against either side's row."""
+    names = {code: unit.name for code, unit in reference.units().items()}
+    return findings_frame([
+        dict(sheet="手续", row_number=row["my_row"], column_name="办理状态", value=row["my_status"],
+             rule="procedure.conflict", severity="warning", tab=None, cell=None,
+             message=message("procedure.conflict", value=row["procedure"], other=names[row["other_unit"]],
+                             detail=f"本单位报{said(row['my_status'], row['my_completed_date'])}，"
+                                    f"{names[row['other_unit']]}报{said(row['other_status'], row['other_completed_date'])}"))
+        for row in conflicts.iter_rows(named=True)
+    ])
+
+
+def said(status: str | None, completed: date | None) -> str:
+    return f"“{status or '未填'}”" + (f"（{completed:%Y-%m-%d}办结）" if completed else "")
