@@ -23,12 +23,12 @@ from intake.sheets import LocatedSheet, locate
 from returns.receipts import write_conflict_notices, write_returns
 from schemas import reference
 from schemas.validate import (
-    SheetJudgement, SubmissionContext, findings_frame, judge, judge_registrations, message,
+    SheetJudgement, SubmissionContext, findings_frame, judge, judge_history, judge_registrations, message,
 )
 from warehouse import failpoints
 from warehouse.merge import (
     SubmissionRecord, conflict_rows, earlier_submission, finished_submission, merge_submission, next_seq,
-    registered_projects,
+    previous_statuses, registered_projects,
 )
 
 
@@ -95,7 +95,7 @@ def process_batch(
         if submission.duplicate_of is None:
             _read(submission, max_file_bytes, today)
             failpoints.reach("parsing")
-    _judge_all(submissions, registered_projects(con))
+    _judge_all(submissions, con)
     for submission in submissions:
         record, findings = _record(submission, next_seq(con), batch_id)
         findings, conflicts = merge_submission(con, record, findings, _accepted(submission))
@@ -180,14 +180,18 @@ def _read(submission: Submission, max_file_bytes: int, today: date) -> None:
         submission.context = SubmissionContext(unit, dates[0], reference.city().code)
 
 
-def _judge_all(submissions: list[Submission], owners: pl.DataFrame) -> None:
+def _judge_all(submissions: list[Submission], con: duckdb.DuckDBPyConnection) -> None:
     """Registrations first (from every file), then the rows that refer to them."""
+    owners = registered_projects(con)
     for key in ("project", "procedure", "problem"):
         for submission in (s for s in submissions if s.context is not None):
             try:
                 for sheet in (s for s in submission.sheets if s.spec.key == key):
                     judgement = judge(sheet, submission.context)
                     judge_registrations(judgement, owners)
+                    if key == "procedure":
+                        context = submission.context
+                        judge_history(judgement, previous_statuses(con, context.unit.code, context.report_date))
                     submission.judgements.append(judgement)
                     if key == "project":
                         registered = judgement.accepted.select("project_code", owner_unit=pl.col("unit_code"))

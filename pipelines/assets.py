@@ -6,6 +6,7 @@ from datetime import date
 import dagster as dg
 import polars as pl
 
+from dispatch import briefing_dir, load_start_rate_targets, write_briefing
 from intake.batch import BatchResult, process_batch
 from intake.inbox import claim, leftover_claims, quarantine, scan_inbox
 from pipelines.partitions import daily_report_dates
@@ -140,3 +141,30 @@ def daily_rollup(context: dg.AssetExecutionContext, settings: DiaoduSettings):
                               severity=dg.AssetCheckSeverity.WARN, metadata={"sources": ",".join(sources)})
     yield dg.AssetCheckResult(check_name="counts_add_up", passed=unbalanced == 0,
                               metadata={"unbalanced_rows": unbalanced})
+
+
+@dg.asset(
+    group_name="dispatch",
+    kinds={"duckdb", "html", "excel"},
+    partitions_def=daily_report_dates,
+    deps=[daily_rollup],
+    description="The 一日一调简报 of the report date, from the mart views: an HTML page (self-contained, prints "
+    "on A4) and a workbook with the same tables, in outbox/dispatch/<date>/.",
+)
+def daily_briefing(context: dg.AssetExecutionContext, settings: DiaoduSettings):
+    as_of = date.fromisoformat(context.partition_key)
+    with settings.warehouse().writing() as con:
+        load_start_rate_targets(con)
+        files = write_briefing(con, as_of, briefing_dir(settings.outbox, as_of))
+    if files.calendar_fallback:
+        context.log.warning(f"{as_of}: the briefing says its lights were judged partly on the Monday–Friday fallback")
+    lines = ["| 指标 | 数值 | 说明 |", "|---|---|---|"]
+    lines += [f"| {f.label} | {f.value} | {f.detail.replace('|', '/')} |" for f in files.figures]
+    yield dg.MaterializeResult(metadata={
+        "html": dg.MetadataValue.path(str(files.html)),
+        "xlsx": dg.MetadataValue.path(str(files.xlsx)),
+        "headline": dg.MetadataValue.md("\n".join(lines)),
+        "red": files.red,
+        "yellow": files.yellow,
+        "calendar_fallback": files.calendar_fallback,
+    })

@@ -98,6 +98,9 @@ def main(argv: list[str] | None = None) -> int:
     run = commands.add_parser("run", help="process new inbox files, then materialise the as-of date's rollup")
     run.add_argument("--data-dir", type=Path, required=True)
     run.add_argument("--as-of", type=date.fromisoformat, default=None, help="YYYY-MM-DD (default: today, Asia/Shanghai)")
+    replay = commands.add_parser("replay", help="rebuild a warehouse from the archived submissions of another")
+    replay.add_argument("--data-dir", type=Path, required=True, help="the data directory to replay")
+    replay.add_argument("--into", type=Path, required=True, help="an empty data directory to rebuild into")
     template = commands.add_parser("template", help="write blank .xlsx templates generated from the schemas")
     template.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
@@ -108,6 +111,13 @@ def main(argv: list[str] | None = None) -> int:
         for path in write_templates(args.out):
             print(path)
         return 0
+    if args.command == "replay":
+        from pipelines.replay import replay
+
+        with instance_for(args.into) as instance:
+            replayed = replay(args.data_dir, args.into, instance)
+        print(f"重放{'完成' if replayed else '失败'}：{(args.into / 'warehouse.duckdb').resolve()}")
+        return 0 if replayed else 1
     if args.command == "demo":
         from sample.campaign import SAMPLE_REPORT_DATE, write_sample_campaign
 

@@ -4,7 +4,7 @@ import os
 
 import dagster as dg
 
-from pipelines.assets import daily_rollup, submissions
+from pipelines.assets import daily_briefing, daily_rollup, submissions
 from pipelines.jobs import daily_rollup_job, ingest_job
 from pipelines.resources import DiaoduSettings
 from pipelines.schedules import daily_dispatch_schedule
@@ -13,7 +13,7 @@ from pipelines.sensors import inbox_sensor, stale_rollup_sensor
 
 def build_definitions(data_dir: str) -> dg.Definitions:
     return dg.Definitions(
-        assets=[submissions, daily_rollup],
+        assets=[submissions, daily_rollup, daily_briefing],
         jobs=[ingest_job, daily_rollup_job],
         sensors=[inbox_sensor, stale_rollup_sensor],
         schedules=[daily_dispatch_schedule],

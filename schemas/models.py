@@ -137,6 +137,10 @@ class ProcedureSheet(pa.DataFrameModel):
         title="立项方式", nullable=True, isin=APPROVAL_MODES, metadata={"aliases": ["审批方式"]},
         description="仅立项手续填写",
     )
+    note: str = pa.Field(
+        title="备注", nullable=True, metadata={"aliases": ["说明", "情况说明"]},
+        description="选填；已办结的手续改回未办结时必须说明原因",
+    )
 
     @pa.check("procedure", error="procedure.duplicate")
     def _one_row_per_procedure(cls, data: PolarsData) -> pl.LazyFrame:
@@ -163,6 +167,10 @@ class ProcedureSheet(pa.DataFrameModel):
     @pa.check("completed_date", error="procedure.completed_after_report")
     def _completed_not_future(cls, data: PolarsData) -> pl.LazyFrame:
         return _rule(data, pl.col(data.key) <= pl.col("report_date"))
+
+    @pa.check("promised_date", error="procedure.promised_before_accepted")
+    def _promised_not_before_accepted(cls, data: PolarsData) -> pl.LazyFrame:
+        return _rule(data, pl.col(data.key) >= pl.col("accepted_date"))
 
     @pa.check("accepted_date", error="procedure.accepted_after_completed")
     def _accepted_before_completed(cls, data: PolarsData) -> pl.LazyFrame:
@@ -194,6 +202,10 @@ class ProblemSheet(pa.DataFrameModel):
         title="销号日期", nullable=True, metadata={"aliases": ["销号时间"]}, description="已销号时必填"
     )
 
+    @pa.check("description", error="problem.duplicate")
+    def _one_row_per_problem(cls, data: PolarsData) -> pl.LazyFrame:
+        return _rule(data, ~pl.struct("project_code", data.key).is_duplicated())
+
     @pa.check("closed_date", error="problem.closed_date_required")
     def _closed_date_when_closed(cls, data: PolarsData) -> pl.LazyFrame:
         return _rule(data, pl.col(data.key).is_not_null() | ~pl.col("closed"))
@@ -209,7 +221,7 @@ class ProblemSheet(pa.DataFrameModel):
 # Columns a unit may leave out entirely; every other field's header must be present.
 OPTIONAL_COLUMNS = {
     "builder", "actual_start_date", "approval_level", "accepted_date", "approval_number", "approval_mode",
-    "responsible_unit", "raised_date", "deadline", "closed_date", "promised_date", "completed_date",
+    "responsible_unit", "raised_date", "deadline", "closed_date", "promised_date", "completed_date", "note",
 }
 
 

@@ -13,7 +13,7 @@ import polars as pl
 from intake.cells import clean_text, typer_for
 from intake.sheets import LocatedSheet
 from schemas import reference
-from schemas.models import SheetSpec
+from schemas.models import DONE, SheetSpec
 
 FINDING_SCHEMA = {
     "sheet": pl.String,
@@ -191,7 +191,9 @@ def judge_registrations(judgement: SheetJudgement, owners: pl.DataFrame) -> None
     a project registered by another unit; a procedure or problem for a project nobody registered,
     or (from a county or park) for another unit's project. Adds the findings to the judgement."""
     unit = judgement.context.unit
+    names = {code: found.name for code, found in reference.units().items()}
     rows = judgement.accepted.select("row_number", "project_code").join(owners, on="project_code", how="left")
+    rows = rows.with_columns(detail=pl.col("owner_unit").replace_strict(names, default=None, return_dtype=pl.String))
     other_unit = pl.col("owner_unit").is_not_null() & (pl.col("owner_unit") != unit.code)
     if judgement.spec.key == "project":
         rules = [(other_unit, "project.owned_by_other_unit")]
@@ -199,14 +201,25 @@ def judge_registrations(judgement: SheetJudgement, owners: pl.DataFrame) -> None
         rules = [(pl.col("owner_unit").is_null(), f"{judgement.spec.key}.unknown_project")]
         if not unit.is_bureau:
             rules.append((other_unit, f"{judgement.spec.key}.not_own_project"))
-    names = {code: found.name for code, found in reference.units().items()}
+    _add_findings(judgement, [(rows.filter(condition), "project_code", rule) for condition, rule in rules])
+
+
+def judge_history(judgement: SheetJudgement, previous: pl.DataFrame) -> None:
+    """A procedure this unit reported 已办结 before (`previous`: project_code, procedure, status)
+    may only go back to not done with a note (备注) saying why."""
+    rows = judgement.accepted.join(previous, on=["project_code", "procedure"], how="inner", suffix="_before")
+    backwards = rows.filter(
+        (pl.col("status_before") == DONE) & (pl.col("status") != DONE) & pl.col("note").is_null()
+    ).with_columns(detail=pl.lit(None, pl.String))
+    _add_findings(judgement, [(backwards, "status", "procedure.status_backwards")])
+
+
+def _add_findings(judgement: SheetJudgement, rule_rows: list[tuple[pl.DataFrame, str, str]]) -> None:
+    """rule_rows: (rows with row_number and detail, the field to mark, the rule)."""
     cells = pl.concat([
-        rows.filter(condition).select(
-            "row_number", field=pl.lit("project_code"), rule=pl.lit(rule), allowed=pl.lit(None, pl.String),
-            hint=pl.lit(None, pl.String),
-            detail=pl.col("owner_unit").replace_strict(names, default=None, return_dtype=pl.String),
-        )
-        for condition, rule in rules
+        rows.select("row_number", field=pl.lit(field), rule=pl.lit(rule), allowed=pl.lit(None, pl.String),
+                    hint=pl.lit(None, pl.String), detail="detail")
+        for rows, field, rule in rule_rows
     ])
     if not cells.is_empty():
         found = _finding_rows(judgement.located, cells, judgement.context)

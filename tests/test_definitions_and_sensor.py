@@ -18,7 +18,7 @@ def test_definitions_load_with_the_asset_graph_checks_sensor_and_schedule(tmp_pa
     defs = build_definitions(str(tmp_path))
     graph = defs.resolve_asset_graph()
     keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
-    assert keys == {"submissions", "daily_rollup"}
+    assert keys == {"submissions", "daily_rollup", "daily_briefing"}
     assert graph.get(dg.AssetKey("daily_rollup")).parent_keys == {dg.AssetKey("submissions")}
     checks = {key.name for key in graph.asset_check_keys}
     assert {"no_rows_returned", "no_files_returned_whole", "calendar_known", "counts_add_up"} <= checks

@@ -29,6 +29,7 @@ VERSION_TABLES = {
     "procedure": ("core.procedure_version", [
         "project_code", "procedure", "source_unit", "source_role", "report_date", "required", "status",
         "approval_level", "promised_date", "accepted_date", "completed_date", "approval_number", "approval_mode",
+        "note",
     ]),
     "problem": ("core.problem_version", [
         "project_code", "description", "source_unit", "report_date", "responsible_unit", "raised_date",
@@ -107,6 +108,16 @@ def registered_projects(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """project_code → owning unit, from every accepted registration."""
     return con.sql(
         "SELECT project_code, arg_min(unit_code, seq) AS owner_unit FROM core.project_version GROUP BY project_code"
+    ).pl()
+
+
+def previous_statuses(con: duckdb.DuckDBPyConnection, unit_code: str, report_date: date) -> pl.DataFrame:
+    """The unit's latest accepted status of each procedure before `report_date`."""
+    return con.sql(
+        "SELECT project_code, procedure, status FROM core.procedure_version "
+        "WHERE source_unit = $unit AND report_date < $report_date "
+        "QUALIFY row_number() OVER (PARTITION BY project_code, procedure ORDER BY report_date DESC, seq DESC) = 1",
+        params={"unit": unit_code, "report_date": report_date},
     ).pl()
 
 

@@ -15,6 +15,7 @@ CREATE TABLE IF NOT EXISTS core.procedure_version (
     completed_date  DATE,
     approval_number VARCHAR,
     approval_mode   VARCHAR,
+    note            VARCHAR,  -- 备注: why a done procedure went back, among others
     submission_id   VARCHAR NOT NULL,
     seq             BIGINT NOT NULL,
     source_row      INTEGER NOT NULL,

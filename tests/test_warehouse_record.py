@@ -1,0 +1,98 @@
+"""The warehouse as a system of record: migrations from an older file, late files re-judging
+earlier days, many units at once with concurrent runs, and replay from the archived bytes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+
+from pipelines.cli import main
+from tests.conftest import PROCEDURE_HEADER, PROJECT_HEADER, project_row, query, write_csv
+
+FIXTURES = Path(__file__).parent / "fixtures"
+CODE = "2022-211402-26-03-000001"
+
+
+def test_a_version_1_warehouse_is_migrated_with_its_data_intact(data_dir):
+    work = data_dir / "state" / "work.duckdb"
+    work.parent.mkdir(parents=True)
+    with duckdb.connect(str(work)) as con:
+        con.execute((FIXTURES / "warehouse_v1.sql").read_text(encoding="utf-8"))
+    write_csv(data_dir / "inbox" / "FGW" / "立项.csv", [["填报日期：2023-01-29"], PROCEDURE_HEADER,
+              [CODE, "立项", "是", "已办结", "", "", "2023-01-29", "葫发改备〔2023〕3号"]])
+    assert main(["run", "--data-dir", str(data_dir), "--as-of", "2023-01-29"]) == 0
+    assert query(data_dir, "SELECT max(version) FROM core.schema_version") == [(4,)]
+    assert query(data_dir, "SELECT project_name, source_row FROM core.project_version") == [("连山区老项目", 4)]
+    assert query(data_dir, "SELECT submission_id, claim_key FROM core.submission ORDER BY seq")[0] == (
+        "S000001-LS-0000aaaa", None)
+    # The old county record and the new bureau record meet in the rollup: the bureau's counts.
+    assert query(data_dir, "SELECT status, authority FROM mart.procedure_status WHERE as_of_date = '2023-01-29'") == [
+        ("已办结", "bureau")]
+    assert query(data_dir, "SELECT status FROM mart.procedure_status WHERE as_of_date = '2023-01-28'") == [
+        ("正办理",)]
+
+
+def _drop(data_dir: Path, unit: str, name: str, rows: list[list[str]]) -> None:
+    path = write_csv(data_dir / "inbox" / unit / name, rows)
+    old = time.time() - 60
+    os.utime(path, (old, old))
+
+
+def test_a_late_file_for_an_earlier_day_re_judges_that_day_and_the_days_after(data_dir):
+    _drop(data_dir, "LS", "项目.csv", [["填报日期：2023-01-28"], PROJECT_HEADER, project_row(CODE)])
+    _drop(data_dir, "LS", "手续.csv", [["填报日期：2023-01-28"], PROCEDURE_HEADER,
+                                       [CODE, "立项", "是", "正办理", "2023-02-10", "", "", ""]])
+    for day in ("2023-01-28", "2023-01-29", "2023-01-30"):
+        assert main(["run", "--data-dir", str(data_dir), "--as-of", day]) == 0
+    assert query(data_dir, "SELECT DISTINCT status FROM mart.procedure_status") == [("正办理",)]
+    # FGW's report for the 29th arrives on the 31st.
+    _drop(data_dir, "FGW", "补报.csv", [["填报日期：2023-01-29"], PROCEDURE_HEADER,
+                                       [CODE, "立项", "是", "已办结", "", "", "2023-01-29", "葫发改备〔2023〕3号"]])
+    assert main(["run", "--data-dir", str(data_dir), "--as-of", "2023-01-31"]) == 0
+    statuses = dict(query(data_dir, "SELECT as_of_date::VARCHAR, status FROM mart.procedure_status"))
+    assert statuses == {"2023-01-28": "正办理", "2023-01-29": "已办结", "2023-01-30": "已办结", "2023-01-31": "已办结"}
+    changes = query(data_dir, "SELECT source_unit, previous_status, status FROM mart.procedure_changes ORDER BY report_date")
+    assert changes == [("LS", None, "正办理"), ("FGW", None, "已办结")]
+    (lineage,) = query(data_dir, "SELECT file_name, source_row FROM mart.lineage WHERE as_of_date = '2023-01-30'")
+    assert lineage == ("补报.csv", 3)
+
+
+def test_seventeen_units_in_the_same_minute_with_two_runs_at_once(data_dir):
+    from schemas.reference import units
+
+    for number, unit in enumerate(units().values(), start=1):
+        if unit.is_bureau:
+            _drop(data_dir, unit.code, f"{unit.name}.csv", [["填报日期：2023-01-29"], PROCEDURE_HEADER])
+        else:
+            code = f"2022-{unit.admin_code or '211400'}-26-03-{number:06d}"
+            _drop(data_dir, unit.code, f"{unit.name}.csv", [["填报日期：2023-01-29"], PROJECT_HEADER, project_row(code)])
+    command = [sys.executable, "-m", "pipelines.cli", "run", "--data-dir", str(data_dir), "--as-of", "2023-01-29"]
+    runs = [subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for _ in range(2)]
+    assert [run.wait(timeout=300) for run in runs] == [0, 0]
+    outcomes = query(data_dir, "SELECT unit_code, outcome FROM mart.submissions ORDER BY unit_code")
+    assert len(outcomes) == 17 and {outcome for _, outcome in outcomes} == {"accepted"}
+    assert len({unit for unit, _ in outcomes}) == 17
+    assert len(list((data_dir / "outbox").glob("*/*_回执.txt"))) == 17
+    assert query(data_dir, "SELECT count(*) FROM rollup.project_status WHERE as_of_date = '2023-01-29'") == [(10,)]
+
+
+def test_replaying_the_archive_into_an_empty_warehouse_gives_the_same_marts(tmp_path):
+    source, target = tmp_path / "source", tmp_path / "replayed"
+    assert main(["demo", "--data-dir", str(source)]) == 0
+    _drop(source, "LS", "更正.csv", [["填报日期：2023-01-30"], PROCEDURE_HEADER,
+                                      ["2021-211402-48-03-668335", "立项", "是", "已办结", "", "", "2023-01-30", ""]])
+    assert main(["run", "--data-dir", str(source), "--as-of", "2023-01-30"]) == 0
+    assert main(["replay", "--data-dir", str(source), "--into", str(target)]) == 0
+    # Every column but the time a rollup was computed, which is the replay's own.
+    columns = query(source, "SELECT table_name, string_agg(column_name, ', ' ORDER BY ordinal_position) "
+                            "FROM information_schema.columns WHERE table_schema = 'mart' "
+                            "AND column_name <> 'materialised_at' GROUP BY table_name")
+    assert len(columns) >= 10
+    for view, names in columns:
+        sql = f"SELECT {names} FROM mart.{view} ORDER BY ALL"
+        assert query(target, sql) == query(source, sql), view
