@@ -21,7 +21,7 @@ import duckdb
 import polars as pl
 
 from dispatch import charts
-from dispatch.data import BriefingData, read_briefing_data
+from dispatch.data import LEADING_PROCEDURES, BriefingData, read_briefing_data
 from dispatch.page import render_page
 from dispatch.tables import (Column, Figure, KeyFigure, Paragraph, Section, Table, change_text, day_text,
                              full_day_text, points_text, rate_text)
@@ -103,16 +103,13 @@ def _day_kind(day: date, is_workday: bool | None) -> str:
     return "休息日" if day.weekday() >= 5 else "法定节假日"
 
 
-def _count(value: int, unit: str) -> str:
-    return f"{value}{unit}"
-
-
 def key_figures(data: BriefingData) -> list[KeyFigure]:
     previous = data.city_previous.row(0, named=True) if data.city_previous.height else None
     rate = data.city_value("done_rate", None)
     rate_detail = f"应办{data.city_value('required_count')}件，已办结{data.city_value('done_count')}件"
     if previous is not None:
-        rate_detail += f"；较上期{points_text((rate or 0) - (previous['done_rate'] or 0))}个百分点"
+        change = points_text((rate or 0) - (previous["done_rate"] or 0))
+        rate_detail += "；与上期持平" if change == "0.00" else f"；较上期{change}个百分点"
     missed = data.compliance.filter(pl.col("missed"))
     workday = data.report_date["is_workday"][0] is not False
     city_start = data.start_rate.filter(pl.col("unit_code") == "CITY")
@@ -126,17 +123,18 @@ def key_figures(data: BriefingData) -> list[KeyFigure]:
             start_detail += (f"；{start['target_label']}{start['target_rate']:.0%}"
                              f"（{day_text(start['target_date'])}前），尚差{start['projects_short_of_target']}个")
     closed = data.closed_problems.height
+    red, yellow = data.city_value("red"), data.city_value("yellow")  # the rollup's; the lists are its rows
     return [
-        KeyFigure("百日攻坚项目", _count(data.city_value("campaign_projects"), "个"),
+        KeyFigure("百日攻坚项目", f"{data.city_value('campaign_projects')}个",
                   f"第{(data.as_of - reference.city().campaign_start).days + 1}天"),
         KeyFigure("手续总体办结率", rate_text(rate), rate_detail),
-        KeyFigure("红灯（逾期未办结）", _count(data.red.height, "件"), "见第二部分清单", "red" if data.red.height else ""),
-        KeyFigure("黄灯（即将到期）", _count(data.yellow.height, "件"),
-                  f"{data.report_date['yellow_workdays'][0]}个工作日内到期", "yellow" if data.yellow.height else ""),
-        KeyFigure("今日办结（销号）", _count(data.done_today.height, "件"),
+        KeyFigure("红灯（逾期未办结）", f"{red}件", "见第二部分清单", "red" if red else ""),
+        KeyFigure("黄灯（即将到期）", f"{yellow}件",
+                  f"{data.report_date['yellow_workdays'][0]}个工作日内到期", "yellow" if yellow else ""),
+        KeyFigure("今日办结（销号）", f"{data.done_today.height}件",
                   f"问题销号{closed}个" if closed else "", "green" if data.done_today.height else ""),
-        KeyFigure("具备开工条件", _count(data.ready.height, "个"), "手续全部办结、尚未开工"),
-        KeyFigure("未报送单位", _count(missed.height, "个") if workday else "—",
+        KeyFigure("具备开工条件", f"{data.ready.height}个", "手续全部办结、尚未开工"),
+        KeyFigure("未报送单位", f"{missed.height}个" if workday else "—",
                   "工作日应报" if workday else "非工作日，不作报送要求", "red" if missed.height else ""),
         KeyFigure("开复工率", start_value, start_detail),
     ]
@@ -148,12 +146,12 @@ def headline_section(data: BriefingData, figures: list[KeyFigure]) -> Section:
     lead = (f"截至{full_day_text(data.as_of)}，全市百日攻坚项目{data.city_value('campaign_projects')}个，"
             f"应办前期手续{data.city_value('required_count')}件、已办结{data.city_value('done_count')}件，"
             f"总体办结率{rate_text(city_rate)}。")
-    leading = data.procedures.filter(pl.col("procedure_order") <= 2).rows(named=True)
+    leading = data.procedures.filter(pl.col("procedure_order") <= LEADING_PROCEDURES).rows(named=True)
     parts = [f"{p['procedure']}应办{p['required_count']}个、已办结{p['done_count']}个，办结率{rate_text(p['done_rate'])}"
              + (f"（较上期{change_text(p['done_change'])}个）" if p["done_change"] else "") for p in leading]
     if parts:
         lead += "其中" + "；".join(parts) + "。"
-    lead += f"亮红灯{data.red.height}件、黄灯{data.yellow.height}件。"
+    lead += f"亮红灯{data.city_value('red')}件、黄灯{data.city_value('yellow')}件。"
     since = (f"“较上期”与{day_text(previous, data.as_of.year)}比较。" if previous is not None
              else "本期为首期汇总，暂无上期数据可比。")
     bars = [charts.CompletionBar(p["procedure"], p["done_count"], p["required_count"], p["done_rate"])
@@ -194,8 +192,8 @@ def lights_section(data: BriefingData) -> Section:
         rows = data.units.filter(pl.col("rank_group") == group).sort(["red", "yellow"], descending=True)
         groups.append((name, [charts.LightBar(r["unit_name"], r["red"], r["yellow"], r["green"])
                               for r in rows.rows(named=True)]))
-    text = (f"红灯{data.red.height}件（已过承诺办结日期仍未办结），按逾期工作日从多到少排列；"
-            f"黄灯{data.yellow.height}件（{data.report_date['yellow_workdays'][0]}个工作日内到期）。"
+    text = (f"红灯{data.city_value('red')}件（已过承诺办结日期仍未办结），按逾期工作日从多到少排列；"
+            f"黄灯{data.city_value('yellow')}件（{data.report_date['yellow_workdays'][0]}个工作日内到期）。"
             "请各包保领导、审批部门逐件盯办。")
     red = Table("红灯清单", "红灯清单（逾期未办结）", LIGHT_COLUMNS + (
         Column("workdays_overdue", "逾期工作日", "int"), Column("days_overdue", "逾期天数", "int", on_page=False))

@@ -88,11 +88,13 @@ def rate_text(rate: float | None) -> str:
 
 
 def points_text(change: float | None) -> str:
-    return "—" if change is None else f"{change * 100:+.2f}"
+    if change is None:
+        return "—"
+    return "0.00" if round(change * 100, 2) == 0 else f"{change * 100:+.2f}"
 
 
 def change_text(change: int | None) -> str:
-    return "—" if change is None else f"{change:+d}"
+    return "—" if change is None else "0" if change == 0 else f"{change:+d}"
 
 
 def cell_text(value, kind: str, report_year: int) -> str:

@@ -166,6 +166,9 @@ def _read(submission: Submission, max_file_bytes: int, today: date) -> None:
         for sheet in [s for s in submission.sheets if s.spec.key != "procedure"]:
             submission.reject_file("file.sheet_not_allowed", unit.name, sheet.spec.name, severity="warning")
             submission.sheets.remove(sheet)
+        if not submission.sheets:
+            submission.reject_file("file.no_sheet")
+            return
     others = {name for sheet in submission.sheets for name in sheet.unit_names} - {unit.name, unit.code}
     if others:
         submission.reject_file("file.other_unit", "、".join(sorted(others)))
@@ -216,8 +219,10 @@ def _record(submission: Submission, seq: int, batch_id: str) -> tuple[Submission
         earlier, at = submission.duplicate_of
         submission.reject_file("file.duplicate", f"{at:%Y-%m-%d %H:%M}（{earlier}）", severity="warning")
         submission.judgements.clear()
-    findings = pl.concat([findings_frame(submission.file_findings), *(j.findings for j in submission.judgements)])
     total = sum(j.typed.height for j in submission.judgements)
+    if submission.context is not None and submission.duplicate_of is None and total == 0:
+        submission.reject_file("file.no_rows")
+    findings = pl.concat([findings_frame(submission.file_findings), *(j.findings for j in submission.judgements)])
     rejected = sum(j.rejected_rows.len() for j in submission.judgements)
     if submission.duplicate_of is not None:
         outcome = "duplicate"

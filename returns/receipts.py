@@ -33,7 +33,7 @@ def safe_stem(file_name: str, limit: int = 60) -> str:
 
 def return_paths(outbox: Path, record: SubmissionRecord) -> dict[str, Path]:
     folder = outbox / record.unit_code
-    base = f"{record.received_at:%Y%m%d-%H%M%S}_{safe_stem(record.file_name)}_{record.submission_id[-8:]}"
+    base = f"{record.received_at:%Y%m%d-%H%M%S}_{safe_stem(record.file_name)}_{record.submission_id}"
     return {
         "receipt": folder / f"{base}_回执.txt",
         "findings": folder / f"{base}_findings.json",
@@ -173,7 +173,7 @@ def write_conflict_notices(outbox: Path, record: SubmissionRecord, conflicts: pl
     reporter = reference.units()[record.unit_code]
     for other_unit, rows in conflicts.group_by("other_unit", maintain_order=True):
         path = outbox / other_unit[0] / (
-            f"{record.received_at:%Y%m%d-%H%M%S}_{record.submission_id[-8:]}_调度核实通知_{record.unit_code}.txt")
+            f"{record.received_at:%Y%m%d-%H%M%S}_{record.submission_id}_调度核实通知.txt")
         path.parent.mkdir(parents=True, exist_ok=True)
         lines = [
             f"{reference.city().name}重点项目前期手续调度 · 调度核实通知",

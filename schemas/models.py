@@ -81,7 +81,8 @@ class ProjectSheet(pa.DataFrameModel):
 
     @pa.check("project_code", error="project.code_outside_unit")
     def _code_in_unit(cls, data: PolarsData) -> pl.LazyFrame:
-        return _rule(data, pl.col(data.key).str.slice(5, 6) == pl.col("unit_admin_code"))
+        outside_city = pl.col(data.key).str.slice(5, 4) != pl.col("city_code").str.slice(0, 4)
+        return _rule(data, (pl.col(data.key).str.slice(5, 6) == pl.col("unit_admin_code")) | outside_city)
 
     @pa.check("planned_start_date", error="project.planned_start_required")
     def _planned_start_for_campaign(cls, data: PolarsData) -> pl.LazyFrame:

@@ -63,6 +63,6 @@ def test_a_killed_run_is_completed_by_the_next_one(sample_inbox, reference_state
     submissions = reference_state["submissions"]
     assert len(submissions) == 22 and not [s for s in submissions if s[5] == "duplicate"]
     for submission_id, unit_code, *_ in submissions:
-        assert len(list((data_dir / "outbox" / unit_code).glob(f"*{submission_id[-8:]}_回执.txt"))) == 1
+        assert len(list((data_dir / "outbox" / unit_code).glob(f"*{submission_id}_回执.txt"))) == 1
     assert not [p for p in (data_dir / "inbox").rglob("*") if p.is_file()]
     assert not [p for p in (data_dir / "state" / "processing").rglob("*") if p.is_file()]

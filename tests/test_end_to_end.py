@@ -55,8 +55,8 @@ def test_every_submission_gets_a_receipt_and_findings_json(demo_dir):
     submissions = query(demo_dir, "SELECT submission_id, unit_code, outcome, rows_rejected FROM mart.submissions")
     for submission_id, unit_code, outcome, rejected in submissions:
         folder = demo_dir / "outbox" / unit_code
-        (receipt,) = folder.glob(f"*{submission_id[-8:]}_回执.txt")
-        (findings,) = folder.glob(f"*{submission_id[-8:]}_findings.json")
+        (receipt,) = folder.glob(f"*{submission_id}_回执.txt")
+        (findings,) = folder.glob(f"*{submission_id}_findings.json")
         document = json.loads(findings.read_text(encoding="utf-8"))
         assert document["submission_id"] == submission_id and document["outcome"] == outcome
         assert submission_id in receipt.read_text(encoding="utf-8-sig")
@@ -67,7 +67,7 @@ def test_annotated_return_marks_the_bad_cell_with_a_comment(demo_dir):
     submission_id, row_number, column = query(
         demo_dir, "SELECT submission_id, row_number, column_name FROM mart.rejections "
                   "WHERE unit_code = 'LG' AND row_number IS NOT NULL")[0]
-    (annotated,) = (demo_dir / "outbox" / "LG").glob(f"*{submission_id[-8:]}_退回标注.xlsx")
+    (annotated,) = (demo_dir / "outbox" / "LG").glob(f"*{submission_id}_退回标注.xlsx")
     workbook = openpyxl.load_workbook(annotated)
     assert workbook.sheetnames[0] == "问题清单"
     listing = workbook["问题清单"]

@@ -63,11 +63,13 @@ def test_a_late_file_for_an_earlier_day_re_judges_that_day_and_the_days_after(da
 
 
 def test_seventeen_units_in_the_same_minute_with_two_runs_at_once(data_dir):
-    from schemas.reference import units
+    from schemas.reference import procedures, units
 
+    owned = {owner: procedure for procedure, owner in procedures().items()}
     for number, unit in enumerate(units().values(), start=1):
-        if unit.is_bureau:
-            _drop(data_dir, unit.code, f"{unit.name}.csv", [["填报日期：2023-01-29"], PROCEDURE_HEADER])
+        if unit.is_bureau:  # each bureau reports its own procedure of 连山区's project, in the same batch
+            _drop(data_dir, unit.code, f"{unit.name}.csv", [["填报日期：2023-01-29"], PROCEDURE_HEADER, [
+                "2022-211402-26-03-000001", owned[unit.code], "是", "正办理", "2023-02-20", "", "", ""]])
         else:
             code = f"2022-{unit.admin_code or '211400'}-26-03-{number:06d}"
             _drop(data_dir, unit.code, f"{unit.name}.csv", [["填报日期：2023-01-29"], PROJECT_HEADER, project_row(code)])

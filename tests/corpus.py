@@ -1,0 +1,65 @@
+"""Builders for the bad-input corpus: real .xlsx, .csv (UTF-8 and GBK), zips and broken bytes,
+all generated here — no binary blobs in the repository."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+
+import xlsxwriter
+
+PROJECT = ["项目代码", "项目名称", "总投资（万元）", "计划开工日期", "建设状态", "实际开工日期", "包保领导", "是否百日攻坚"]
+PROCEDURE = ["项目代码", "手续类型", "是否应办", "办理状态", "承诺办结日期", "受理日期", "办结日期", "批复文号", "立项方式", "备注"]
+PROBLEM = ["项目代码", "问题描述", "责任单位", "提出日期", "解决时限", "是否销号", "销号日期"]
+
+LS_A, LS_B = "2022-211402-26-03-000001", "2022-211402-26-03-000002"
+GXQ_C = "2022-211400-26-03-000009"
+
+
+def dated(day: str = "2023年1月29日", unit: str = "连山区") -> list[list[str]]:
+    return [[f"{unit}百日攻坚项目前期手续台账"], [f"填报单位：{unit}    填报日期：{day}"]]
+
+
+def csv_bytes(rows: list[list[str]], encoding: str = "utf-8-sig") -> bytes:
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer).writerows(rows)
+    return buffer.getvalue().encode(encoding)
+
+
+def xlsx_bytes(sheets: dict[str, list[list[str]]]) -> bytes:
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buffer, {"strings_to_formulas": False, "strings_to_urls": False, "in_memory": True})
+    for name, rows in sheets.items():
+        sheet = workbook.add_worksheet(name)
+        for row_index, row in enumerate(rows):
+            for column, value in enumerate(row):
+                if value is not None and value != "":
+                    sheet.write_string(row_index, column, value)
+    workbook.close()
+    return buffer.getvalue()
+
+
+def project(code: str, name: str = "测试项目", amount: str = "1.5亿元", planned: str = "2023/3/15",
+            state: str = "未开工", started: str = "", leader: str = "王副区长", campaign: str = "是") -> list[str]:
+    return [code, name, amount, planned, state, started, leader, campaign]
+
+
+def procedure(code: str, kind: str = "能评", required: str = "是", status: str = "正办理", promised: str = "2023-02-10",
+              accepted: str = "", completed: str = "", number: str = "", mode: str = "", note: str = "") -> list[str]:
+    return [code, kind, required, status, promised, accepted, completed, number, mode, note]
+
+
+def problem(code: str, text: str = "用地指标不足", unit: str = "市自然资源局", raised: str = "2023-01-10",
+            deadline: str = "2023-02-10", closed: str = "否", closed_on: str = "") -> list[str]:
+    return [code, text, unit, raised, deadline, closed, closed_on]
+
+
+def zip_bomb(unzipped_mb: int = 120) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as member:
+            block = b"\0" * (1 << 20)
+            for _ in range(unzipped_mb):
+                member.write(block)
+    return buffer.getvalue()
