@@ -6,7 +6,7 @@ from datetime import date
 import dagster as dg
 import polars as pl
 
-from dispatch import briefing_dir, load_start_rate_targets, write_briefing
+from dispatch import briefing_dir, write_briefing
 from intake.batch import BatchResult, process_batch
 from intake.inbox import claim, leftover_claims, quarantine, scan_inbox
 from pipelines.partitions import daily_report_dates
@@ -153,8 +153,7 @@ def daily_rollup(context: dg.AssetExecutionContext, settings: DiaoduSettings):
 )
 def daily_briefing(context: dg.AssetExecutionContext, settings: DiaoduSettings):
     as_of = date.fromisoformat(context.partition_key)
-    with settings.warehouse().writing() as con:
-        load_start_rate_targets(con)
+    with settings.warehouse().reading() as con:  # the published marts, as any reader sees them
         files = write_briefing(con, as_of, briefing_dir(settings.outbox, as_of))
     if files.calendar_fallback:
         context.log.warning(f"{as_of}: the briefing says its lights were judged partly on the Monday–Friday fallback")

@@ -4,6 +4,7 @@ real Dagster instance whose storage lives under the data directory (so `dagster 
 from __future__ import annotations
 
 import argparse
+import fcntl
 import sys
 from datetime import date
 from pathlib import Path
@@ -30,7 +31,15 @@ def instance_for(data_dir: Path) -> dg.DagsterInstance:
         "compute_logs": local("dagster._core.storage.local_compute_log_manager", "LocalComputeLogManager",
                               home / "logs"),
     }
-    return dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home), config_dir=str(REPO_ROOT), overrides=overrides))
+    # Two CLI runs starting together would both create the SQLite storage; one at a time does it.
+    with open(home / ".create.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        instance = dg.DagsterInstance.from_ref(
+            InstanceRef.from_dir(str(home), config_dir=str(REPO_ROOT), overrides=overrides))
+        instance.get_runs(limit=1)  # creates the run, event and schedule storage now, under the lock
+        instance.event_log_storage.get_asset_records()
+        instance.schedule_storage and instance.schedule_storage.all_instigator_state()
+    return instance
 
 
 def run_pipeline(data_dir: Path, as_of: date) -> bool:

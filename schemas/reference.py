@@ -79,3 +79,14 @@ def value_aliases() -> dict[str, dict[str, str]]:
 @cache
 def rule_messages() -> dict[str, str]:
     return {row["rule"]: row["message"] for row in _rows("rules.csv")}
+
+
+@cache
+def start_rate_targets() -> list[tuple[date, float, str]]:
+    """The 开复工率 targets (target date, share, label); the data office adds each year's rows."""
+    targets = [(date.fromisoformat(row["target_date"]), float(row["target_rate"]), row["label"])
+               for row in _rows("start_rate_targets.csv")]
+    for target_date, rate, _ in targets:
+        if not 0 < rate <= 1:
+            raise ValueError(f"start_rate_targets.csv: {target_date}: target_rate must be a fraction in (0, 1]")
+    return targets

@@ -33,3 +33,6 @@ def project_row(code: str, name: str = "测试项目", state: str = "未开工")
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"
+
+
+from tests.corpus import baseline  # noqa: E402,F401  (the corpus's accepted state, shared by tests)

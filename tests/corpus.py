@@ -5,9 +5,18 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import time
 import zipfile
+from pathlib import Path
 
+import dagster as dg
+import pytest
 import xlsxwriter
+
+from pipelines.assets import submissions
+from pipelines.resources import DiaoduSettings
+from tests.conftest import query
 
 PROJECT = ["项目代码", "项目名称", "总投资（万元）", "计划开工日期", "建设状态", "实际开工日期", "包保领导", "是否百日攻坚"]
 PROCEDURE = ["项目代码", "手续类型", "是否应办", "办理状态", "承诺办结日期", "受理日期", "办结日期", "批复文号", "立项方式", "备注"]
@@ -63,3 +72,44 @@ def zip_bomb(unzipped_mb: int = 120) -> bytes:
             for _ in range(unzipped_mb):
                 member.write(block)
     return buffer.getvalue()
+
+
+ACCEPTED = ["SELECT * FROM core.project_version ORDER BY ALL", "SELECT * FROM core.procedure_version ORDER BY ALL",
+            "SELECT * FROM core.problem_version ORDER BY ALL"]
+BASELINE_FILES = {
+    ("LS", "连山区1.28台账.xlsx"): xlsx_bytes({
+        "项目": dated("2023-01-28") + [PROJECT, project(LS_A), project(LS_B, name="第二个项目")],
+        "手续": dated("2023-01-28") + [PROCEDURE, procedure(LS_A, "立项", status="已办结", completed="2023-01-20"),
+                                       procedure(LS_A, "能评")],
+        "问题": dated("2023-01-28") + [PROBLEM, problem(LS_A)],
+    }),
+    ("GXQ", "高新区台账.csv"): csv_bytes(dated("2023-01-28", "葫芦岛高新区") + [PROJECT, project(GXQ_C)], "gbk"),
+    ("FGW", "发改委.csv"): csv_bytes(dated("2023-01-28", "市发改委") + [PROCEDURE, procedure(
+        LS_A, "立项", status="已办结", completed="2023-01-20", number="葫发改备〔2023〕1号", mode="备案")]),
+}
+
+
+def ingest(data_dir: Path, max_file_mb: int = 20) -> dg.ExecuteInProcessResult:
+    settings = DiaoduSettings(data_dir=str(data_dir), max_file_mb=max_file_mb)
+    return dg.materialize([submissions], resources={"settings": settings}, raise_on_error=False)
+
+
+def drop(data_dir: Path, unit: str, name: str, content: bytes) -> Path:
+    path = data_dir / "inbox" / unit / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+    old = time.time() - 60
+    os.utime(path, (old, old))
+    return path
+
+
+@pytest.fixture(scope="module")
+def baseline(tmp_path_factory) -> Path:
+    data_dir = tmp_path_factory.mktemp("baseline") / "data"
+    for (unit, name), content in BASELINE_FILES.items():
+        drop(data_dir, unit, name, content)
+    assert ingest(data_dir).success
+    assert {o for (o,) in query(data_dir, "SELECT outcome FROM mart.submissions")} == {"accepted"}
+    return data_dir
+
+

@@ -3,62 +3,17 @@ column) for the unit that sent it, the pipeline still running, and no accepted d
 
 from __future__ import annotations
 
-import os
 import shutil
-import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
-import dagster as dg
 import openpyxl
 import pytest
 
-from pipelines.assets import submissions
-from pipelines.resources import DiaoduSettings
 from tests.conftest import query
 from tests.corpus import (
-    GXQ_C, LS_A, LS_B, PROBLEM, PROCEDURE, PROJECT, csv_bytes, dated, problem, procedure, project, xlsx_bytes,
-    zip_bomb,
+    ACCEPTED, BASELINE_FILES, GXQ_C, LS_A, PROBLEM, PROCEDURE, PROJECT, csv_bytes, dated, drop, ingest, problem,
+    procedure, project, xlsx_bytes, zip_bomb,
 )
-
-ACCEPTED = ["SELECT * FROM core.project_version ORDER BY ALL", "SELECT * FROM core.procedure_version ORDER BY ALL",
-            "SELECT * FROM core.problem_version ORDER BY ALL"]
-BASELINE_FILES = {
-    ("LS", "连山区1.28台账.xlsx"): xlsx_bytes({
-        "项目": dated("2023-01-28") + [PROJECT, project(LS_A), project(LS_B, name="第二个项目")],
-        "手续": dated("2023-01-28") + [PROCEDURE, procedure(LS_A, "立项", status="已办结", completed="2023-01-20"),
-                                       procedure(LS_A, "能评")],
-        "问题": dated("2023-01-28") + [PROBLEM, problem(LS_A)],
-    }),
-    ("GXQ", "高新区台账.csv"): csv_bytes(dated("2023-01-28", "葫芦岛高新区") + [PROJECT, project(GXQ_C)], "gbk"),
-    ("FGW", "发改委.csv"): csv_bytes(dated("2023-01-28", "市发改委") + [PROCEDURE, procedure(
-        LS_A, "立项", status="已办结", completed="2023-01-20", number="葫发改备〔2023〕1号", mode="备案")]),
-}
-
-
-def ingest(data_dir: Path, max_file_mb: int = 20) -> dg.ExecuteInProcessResult:
-    settings = DiaoduSettings(data_dir=str(data_dir), max_file_mb=max_file_mb)
-    return dg.materialize([submissions], resources={"settings": settings}, raise_on_error=False)
-
-
-def drop(data_dir: Path, unit: str, name: str, content: bytes) -> Path:
-    path = data_dir / "inbox" / unit / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(content)
-    old = time.time() - 60
-    os.utime(path, (old, old))
-    return path
-
-
-@pytest.fixture(scope="module")
-def baseline(tmp_path_factory) -> Path:
-    data_dir = tmp_path_factory.mktemp("baseline") / "data"
-    for (unit, name), content in BASELINE_FILES.items():
-        drop(data_dir, unit, name, content)
-    assert ingest(data_dir).success
-    assert {o for (o,) in query(data_dir, "SELECT outcome FROM mart.submissions")} == {"accepted"}
-    return data_dir
-
 
 @dataclass
 class Case:

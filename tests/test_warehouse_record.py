@@ -75,7 +75,8 @@ def test_seventeen_units_in_the_same_minute_with_two_runs_at_once(data_dir):
             _drop(data_dir, unit.code, f"{unit.name}.csv", [["填报日期：2023-01-29"], PROJECT_HEADER, project_row(code)])
     command = [sys.executable, "-m", "pipelines.cli", "run", "--data-dir", str(data_dir), "--as-of", "2023-01-29"]
     runs = [subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for _ in range(2)]
-    assert [run.wait(timeout=300) for run in runs] == [0, 0]
+    codes = [run.wait(timeout=300) for run in runs]
+    assert codes == [0, 0], [run.stderr.read().decode()[-3000:] for run in runs]
     outcomes = query(data_dir, "SELECT unit_code, outcome FROM mart.submissions ORDER BY unit_code")
     assert len(outcomes) == 17 and {outcome for _, outcome in outcomes} == {"accepted"}
     assert len({unit for unit, _ in outcomes}) == 17

@@ -75,9 +75,11 @@ def _load_reference(con: duckdb.DuckDBPyConnection) -> None:
         [(name, owner, order) for order, (name, owner) in enumerate(reference.procedures().items(), start=1)],
         schema=["procedure", "owner_unit", "sort_order"], orient="row",
     )
+    targets = pl.DataFrame(reference.start_rate_targets(), schema=["target_date", "target_rate", "label"], orient="row")
     con.execute("BEGIN")
     con.execute("DELETE FROM ref.unit; INSERT INTO ref.unit SELECT * FROM units")
     con.execute("DELETE FROM ref.procedure; INSERT INTO ref.procedure SELECT * FROM procedures")
+    con.execute("DELETE FROM ref.start_rate_target; INSERT INTO ref.start_rate_target SELECT * FROM targets")
     con.execute("COMMIT")
 
 
