@@ -12,6 +12,7 @@ from pathlib import Path
 import dagster as dg
 from dagster._core.instance.ref import InstanceRef
 
+from dispatch import briefing_dir
 from pipelines.definitions import build_definitions
 from pipelines.resources import local_today
 from warehouse.rollup import stale_report_dates
@@ -81,6 +82,7 @@ def print_summary(data_dir: Path, as_of: date, since_seq: int) -> None:
         print(f"{procedure:<8}{required:>6}{done:>8}{in_progress:>8}{pending:>6}{rate_text:>10}")
     print(f"\n仓库（下游工具打开此文件）：{(data_dir / 'warehouse.duckdb').resolve()}")
     print(f"回执与退回标注：{(data_dir / 'outbox').resolve()}/<单位代码>/")
+    print(f"一日一调简报：{briefing_dir((data_dir / 'outbox').resolve(), as_of)}/")
 
 
 def _last_seq(data_dir: Path) -> int:
