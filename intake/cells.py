@@ -57,6 +57,11 @@ def as_yes_no(text: pl.Expr) -> pl.Expr:
     return text.str.to_uppercase().replace_strict(YES_NO, default=None, return_dtype=pl.Boolean)
 
 
+def as_workdays(text: pl.Expr) -> pl.Expr:
+    """A time limit in working days: `20`, `20个工作日`, `20工作日`."""
+    return text.str.replace_all(" ", "").str.extract(r"^(\d+)(?:个?工作日)?$", 1).cast(pl.Int64, strict=False)
+
+
 def as_choice(text: pl.Expr, aliases: dict[str, str]) -> pl.Expr:
     """Maps the aliases people use (办理中 → 正办理) to the contract's values; others pass unchanged."""
     if not aliases:
@@ -72,4 +77,6 @@ def typer_for(dtype: pl.DataType, aliases: dict[str, str]):
         return as_amount, "cell.format.amount"
     if dtype == pl.Boolean:
         return as_yes_no, "cell.format.yesno"
+    if dtype == pl.Int64:
+        return as_workdays, "cell.format.integer"
     return (lambda text: as_choice(text, aliases)), None

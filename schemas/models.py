@@ -124,6 +124,10 @@ class ProcedureSheet(pa.DataFrameModel):
         title="承诺办结日期", nullable=True, metadata={"aliases": ["承诺办结时间", "承诺完成日期", "计划办结日期"]},
         description="应办且未办结时必填",
     )
+    promised_workdays: int = pa.Field(
+        title="承诺时限", nullable=True, ge=1, metadata={"aliases": ["承诺办理时限", "办理时限", "承诺时限(工作日)"]},
+        description="可代替承诺办结日期：工作日数，如“20个工作日”，从受理日期起按法定工作日（含调休）计算",
+    )
     accepted_date: pl.Date = pa.Field(
         title="受理日期", nullable=True, metadata={"aliases": ["受理时间"]}, description="选填，不得晚于办结日期"
     )
@@ -159,7 +163,8 @@ class ProcedureSheet(pa.DataFrameModel):
     @pa.check("promised_date", error="procedure.promised_required")
     def _promised_when_open(cls, data: PolarsData) -> pl.LazyFrame:
         open_required = pl.col("required") & (pl.col("status") != DONE)
-        return _rule(data, pl.col(data.key).is_not_null() | ~open_required)
+        # A time limit without an acceptance date has its own finding; one message per mistake.
+        return _rule(data, pl.col(data.key).is_not_null() | ~open_required | pl.col("promised_workdays").is_not_null())
 
     @pa.check("completed_date", error="procedure.completed_required")
     def _completed_when_done(cls, data: PolarsData) -> pl.LazyFrame:
@@ -168,6 +173,10 @@ class ProcedureSheet(pa.DataFrameModel):
     @pa.check("completed_date", error="procedure.completed_after_report")
     def _completed_not_future(cls, data: PolarsData) -> pl.LazyFrame:
         return _rule(data, pl.col(data.key) <= pl.col("report_date"))
+
+    @pa.check("promised_workdays", error="procedure.time_limit_needs_accepted")
+    def _time_limit_counts_from_acceptance(cls, data: PolarsData) -> pl.LazyFrame:
+        return _rule(data, pl.col(data.key).is_null() | pl.col("accepted_date").is_not_null())
 
     @pa.check("promised_date", error="procedure.promised_before_accepted")
     def _promised_not_before_accepted(cls, data: PolarsData) -> pl.LazyFrame:
@@ -223,6 +232,7 @@ class ProblemSheet(pa.DataFrameModel):
 OPTIONAL_COLUMNS = {
     "builder", "actual_start_date", "approval_level", "accepted_date", "approval_number", "approval_mode",
     "responsible_unit", "raised_date", "deadline", "closed_date", "promised_date", "completed_date", "note",
+    "promised_workdays",
 }
 
 

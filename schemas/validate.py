@@ -14,6 +14,7 @@ from intake.cells import clean_text, typer_for
 from intake.sheets import LocatedSheet
 from schemas import reference
 from schemas.models import DONE, SheetSpec
+from schemas.workdays import add_workdays
 
 FINDING_SCHEMA = {
     "sheet": pl.String,
@@ -32,6 +33,7 @@ BUILTIN_RULES = {
     "isin": "cell.allowed_values",
     "str_matches": "cell.pattern",
     "greater_than": "cell.positive",
+    "greater_than_or_equal_to": "cell.positive_integer",
     "field_uniqueness": "cell.unique",
 }
 
@@ -90,6 +92,8 @@ def judge(located: LocatedSheet, context: SubmissionContext) -> SheetJudgement:
     spec = located.spec
     typed, format_rules = _typed(located)
     typed = typed.with_columns(context.columns())
+    if spec.key == "procedure":  # a time limit in working days stands in for the promised date
+        typed = add_workdays(typed, "accepted_date", "promised_workdays", into="promised_date")
     try:
         spec.model.validate(typed.drop(f"_bad_{name}" for name in format_rules), lazy=True)
         failures = None

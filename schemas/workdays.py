@@ -53,3 +53,24 @@ def calendar_frame(first: date, last: date) -> pl.DataFrame:
     ).with_columns(workday_seq=pl.col("is_workday").cast(pl.Int32).cum_sum()).select(
         "day", "is_workday", "workday_seq", "source"
     )
+
+
+def add_workdays(frame: pl.DataFrame, start: str, workdays: str, into: str) -> pl.DataFrame:
+    """Sets `into` to the working day that is `workdays` working days after `start` (where both are
+    given and `into` is empty), on the one calendar: 20个工作日 from a Friday before the Spring Festival
+    skips the holiday and counts the make-up weekend days."""
+    given = frame.filter(pl.col(start).is_not_null() & pl.col(workdays).is_not_null())
+    if given.is_empty():
+        return frame
+    first = given[start].min()
+    last = given[start].max() + timedelta(days=int(given[workdays].max()) * 3 + 60)
+    calendar = calendar_frame(first, last)
+    starts = calendar.select(pl.col("day").alias(start), pl.col("workday_seq").alias("_start_seq"))
+    targets = calendar.filter("is_workday").select(pl.col("workday_seq").alias("_target_seq"), pl.col("day").alias("_due"))
+    return (
+        frame.join(starts, on=start, how="left")
+        .with_columns(_target_seq=pl.col("_start_seq") + pl.col(workdays).cast(pl.Int32))
+        .join(targets, on="_target_seq", how="left")
+        .with_columns(pl.coalesce(into, "_due").alias(into))
+        .drop("_start_seq", "_target_seq", "_due")
+    )

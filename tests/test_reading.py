@@ -96,3 +96,17 @@ def test_cell_findings_name_row_column_value_and_rule(tmp_path):
     }
     assert findings.filter(pl.col("row_number") == 3)["cell"].item() == "F3"
     assert "不能晚于" in findings.filter(pl.col("row_number") == 3)["message"].item()
+
+
+def test_a_time_limit_in_working_days_gives_the_promised_date(tmp_path):
+    header = ["项目代码", "手续类型", "是否应办", "办理状态", "受理日期", "承诺时限"]
+    path = write_csv(tmp_path / "手续.csv", [["填报日期：2023-01-29"], header,
+        ["2022-211402-26-03-000001", "环评", "是", "正办理", "2023-01-20", "3个工作日"],   # across 春节 and 调休
+        ["2022-211402-26-03-000001", "能评", "是", "正办理", "", "20"],
+        ["2022-211402-26-03-000001", "安评", "是", "正办理", "2023-01-20", "二十天"]])
+    (grid,) = read_grids(path, 10**7, path.name)
+    judgement = judge(locate(grid), LS)
+    assert judgement.accepted.select("procedure", "promised_date").rows() == [("环评", date(2023, 1, 30))]
+    assert set(judgement.findings.select("row_number", "column_name", "rule").iter_rows()) == {
+        (4, "承诺时限", "procedure.time_limit_needs_accepted"), (5, "承诺时限", "cell.format.integer"),
+        (5, "承诺办结日期", "procedure.promised_required")}
