@@ -23,12 +23,13 @@ from intake.sheets import LocatedSheet, locate
 from returns.receipts import write_conflict_notices, write_returns
 from schemas import reference
 from schemas.validate import (
-    SheetJudgement, SubmissionContext, findings_frame, judge, judge_history, judge_registrations, message,
+    SheetJudgement, SubmissionContext, findings_frame, judge, judge_history, judge_ledger, judge_registrations,
+    message,
 )
 from warehouse import failpoints
 from warehouse.merge import (
     SubmissionRecord, conflict_rows, earlier_submission, finished_submission, merge_submission, next_seq,
-    previous_statuses, registered_projects,
+    LEDGER_KEYS, previous_statuses, registered_projects, reported_before,
 )
 
 
@@ -192,9 +193,11 @@ def _judge_all(submissions: list[Submission], con: duckdb.DuckDBPyConnection) ->
                 for sheet in (s for s in submission.sheets if s.spec.key == key):
                     judgement = judge(sheet, submission.context)
                     judge_registrations(judgement, owners)
+                    context = submission.context
                     if key == "procedure":
-                        context = submission.context
                         judge_history(judgement, previous_statuses(con, context.unit.code, context.report_date))
+                    if key in LEDGER_KEYS and not context.unit.is_bureau:
+                        judge_ledger(judgement, reported_before(con, key, context.unit.code, context.report_date))
                     submission.judgements.append(judgement)
                     if key == "project":
                         registered = judgement.accepted.select("project_code", owner_unit=pl.col("unit_code"))

@@ -218,6 +218,21 @@ def judge_history(judgement: SheetJudgement, previous: pl.DataFrame) -> None:
     _add_findings(judgement, [(backwards, "status", "procedure.status_backwards")])
 
 
+def judge_ledger(judgement: SheetJudgement, reported_before: pl.DataFrame) -> None:
+    """A county's or park's file is its full ledger: what it reported before (`reported_before`:
+    the sheet's key columns) and leaves out now is kept as last reported, and the unit is told."""
+    keys = reported_before.columns
+    missing = reported_before.join(judgement.typed.select(keys).drop_nulls(), on=keys, how="anti").sort(keys)
+    rule = f"{judgement.spec.key}.missing_from_ledger"
+    warnings = findings_frame([
+        dict(sheet=judgement.spec.name, row_number=None, column_name=judgement.spec.header("project_code"),
+             value=" ".join(key), rule=rule, severity="warning", message=message(rule, value=" ".join(key)),
+             tab=None, cell=None)
+        for key in missing.iter_rows()
+    ])
+    judgement.findings = pl.concat([judgement.findings, warnings])
+
+
 def _add_findings(judgement: SheetJudgement, rule_rows: list[tuple[pl.DataFrame, str, str]]) -> None:
     """rule_rows: (rows with row_number and detail, the field to mark, the rule)."""
     cells = pl.concat([

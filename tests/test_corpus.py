@@ -203,3 +203,19 @@ def test_files_nobody_can_be_told_about_are_quarantined(baseline, tmp_path):
     quarantined = sorted(path.name for path in (data_dir / "quarantine").iterdir())
     assert len(quarantined) == 2 and any("链接" in name for name in quarantined) and any("XYZ" in name for name in quarantined)
     assert query(data_dir, "SELECT count(*) FROM mart.submissions") == [(3,)]
+
+
+def test_rows_left_out_of_a_full_ledger_are_kept_and_the_unit_is_told(baseline, tmp_path):
+    data_dir = tmp_path / "data"
+    shutil.copytree(baseline, data_dir)
+    accepted_before = [query(data_dir, sql) for sql in ACCEPTED]
+    drop(data_dir, "LS", "台账.xlsx", xlsx_bytes({"项目": rows(project(LS_A), header=PROJECT),
+                                                "手续": rows(procedure(LS_A, "立项", status="已办结", completed="2023-01-20"))}))
+    assert ingest(data_dir).success
+    warnings = set(query(data_dir, "SELECT rule, value FROM core.finding WHERE severity = 'warning' "
+                                   "AND rule LIKE '%missing_from_ledger'"))
+    assert warnings == {("project.missing_from_ledger", "2022-211402-26-03-000002"),
+                        ("procedure.missing_from_ledger", f"{LS_A} 能评")}
+    # The versions of the 28th are all still there; the 29th's are added beside them.
+    assert all(set(before) <= set(query(data_dir, sql)) for before, sql in zip(accepted_before, ACCEPTED))
+    assert query(data_dir, "SELECT outcome FROM core.submission ORDER BY seq DESC LIMIT 1") == [("accepted",)]

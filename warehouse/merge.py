@@ -111,6 +111,19 @@ def registered_projects(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     ).pl()
 
 
+# What identifies a row of a unit's ledger, per sheet (problems are closed, not dropped).
+LEDGER_KEYS = {"project": ["project_code"], "procedure": ["project_code", "procedure"]}
+
+
+def reported_before(con: duckdb.DuckDBPyConnection, key: str, unit_code: str, report_date: date) -> pl.DataFrame:
+    """The keys of a sheet the unit reported for an earlier report date."""
+    table, _ = VERSION_TABLES[key]
+    columns = ", ".join(LEDGER_KEYS[key])
+    unit_column = "unit_code" if key == "project" else "source_unit"
+    return con.sql(f"SELECT DISTINCT {columns} FROM {table} WHERE {unit_column} = ? AND report_date < ?",
+                   params=[unit_code, report_date]).pl()
+
+
 def previous_statuses(con: duckdb.DuckDBPyConnection, unit_code: str, report_date: date) -> pl.DataFrame:
     """The unit's latest accepted status of each procedure before `report_date`."""
     return con.sql(
