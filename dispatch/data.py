@@ -28,10 +28,10 @@ QUERIES = {
         WHERE as_of_date = $as_of AND unit_code = 'CITY' ORDER BY procedure_order""",
     "red": """
         SELECT * FROM mart.light_list WHERE as_of_date = $as_of AND is_campaign AND light = '红'
-        ORDER BY workdays_overdue DESC, days_overdue DESC, unit_code, project_name, procedure_order""",
+        ORDER BY workdays_overdue DESC, days_overdue DESC, unit_code, project_name, project_code, procedure_order""",
     "yellow": """
         SELECT * FROM mart.light_list WHERE as_of_date = $as_of AND is_campaign AND light = '黄'
-        ORDER BY workdays_left, promised_date, unit_code, project_name, procedure_order""",
+        ORDER BY workdays_left, promised_date, unit_code, project_name, project_code, procedure_order""",
     "units": """
         SELECT * FROM mart.unit_completion WHERE as_of_date = $as_of AND rank_group IN ('area', 'bureau')
         ORDER BY rank_group, rank_in_group, unit_code""",
@@ -40,19 +40,19 @@ QUERIES = {
         ORDER BY missed DESC, workdays_since_report DESC NULLS FIRST, kind, unit_code""",
     "done_today": """
         SELECT * FROM mart.done_today WHERE as_of_date = $as_of AND is_campaign
-        ORDER BY unit_code, project_name, procedure_order""",
+        ORDER BY unit_code, project_name, project_code, procedure_order""",
     "closed_problems": """
         SELECT * FROM mart.problem_status WHERE as_of_date = $as_of AND closed AND closed_date = $as_of
-        ORDER BY unit_code, project_name""",
+        ORDER BY unit_code, project_name, project_code, description""",
     "ready": """
         SELECT r.*, p.unit_name
         FROM mart.ready_to_start AS r
         LEFT JOIN mart.project_status AS p USING (as_of_date, project_code)
         WHERE r.as_of_date = $as_of
-        ORDER BY r.planned_start_date, r.unit_code, r.project_name""",
+        ORDER BY r.planned_start_date, r.unit_code, r.project_name, r.project_code""",
     "countdown": """
         SELECT * FROM mart.start_countdown WHERE as_of_date = $as_of
-        ORDER BY days_to_start NULLS LAST, outstanding_count DESC, unit_code, project_name""",
+        ORDER BY days_to_start NULLS LAST, outstanding_count DESC, unit_code, project_name, project_code""",
     "start_rate": """
         SELECT * FROM mart.start_rate WHERE as_of_date = $as_of
         ORDER BY unit_code = 'CITY' DESC, start_rate DESC NULLS LAST, unit_code""",
@@ -61,10 +61,10 @@ QUERIES = {
         FROM mart.conflicts AS c
         LEFT JOIN mart.project_status AS p USING (as_of_date, project_code)
         WHERE c.as_of_date = $as_of
-        ORDER BY c.unit_code, p.project_name, c.procedure""",
+        ORDER BY c.unit_code, p.project_name, c.project_code, c.procedure""",
     "open_problems": """
         SELECT * FROM mart.open_problems WHERE as_of_date = $as_of
-        ORDER BY past_deadline DESC, days_past_deadline DESC NULLS LAST, deadline, unit_code, project_name""",
+        ORDER BY past_deadline DESC, days_past_deadline DESC NULLS LAST, deadline, unit_code, project_name, project_code, description""",
     "trend": f"""
         SELECT as_of_date, '全部手续' AS series, 0 AS series_order, done_rate
         FROM mart.unit_completion WHERE unit_code = 'CITY' AND as_of_date <= $as_of

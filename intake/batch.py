@@ -28,7 +28,7 @@ from schemas.validate import (
 )
 from warehouse import failpoints
 from warehouse.merge import (
-    SubmissionRecord, conflict_rows, earlier_submission, finished_submission, merge_submission, next_seq,
+    SubmissionRecord, conflict_rows, earlier_submission, finished_submission, last_seq, merge_submission,
     LEDGER_KEYS, previous_statuses, registered_projects, reported_before,
 )
 
@@ -93,12 +93,12 @@ def process_batch(
             submissions.append(_receive(claimed, con, data_dir, max_file_bytes))
     _mark_batch_duplicates(submissions)
     for submission in submissions:
-        if submission.duplicate_of is None:
+        if submission.duplicate_of is None and not submission.returned_whole:
             _read(submission, max_file_bytes, today)
             failpoints.reach("parsing")
     _judge_all(submissions, con)
     for submission in submissions:
-        record, findings = _record(submission, next_seq(con), batch_id)
+        record, findings = _record(submission, last_seq(con) + 1, batch_id)
         findings, conflicts = merge_submission(con, record, findings, _accepted(submission))
         _finish(submission.file, record, findings, conflicts, data_dir, max_file_bytes, result, submission.grids)
     return result
@@ -124,19 +124,24 @@ def _finish(
 
 
 def _receive(claimed: ClaimedFile, con, data_dir: Path, max_file_bytes: int) -> Submission:
-    digest = hashlib.sha256()
-    with open(claimed.path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    sha256 = digest.hexdigest()
-    archive = None
-    if claimed.path.stat().st_size <= max_file_bytes:
-        archive = data_dir / "archive" / claimed.unit_code / f"{sha256}{Path(claimed.name).suffix.lower()[:10]}"
-        if not archive.exists():
-            archive.parent.mkdir(parents=True, exist_ok=True)
-            staging = archive.with_name(archive.name + ".partial")
-            shutil.copyfile(claimed.path, staging)
-            staging.replace(archive)
+    try:
+        digest = hashlib.sha256()
+        with open(claimed.path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        sha256 = digest.hexdigest()
+        archive = None
+        if claimed.path.stat().st_size <= max_file_bytes:
+            archive = data_dir / "archive" / claimed.unit_code / f"{sha256}{Path(claimed.name).suffix.lower()[:10]}"
+            if not archive.exists():
+                archive.parent.mkdir(parents=True, exist_ok=True)
+                staging = archive.with_name(archive.name + ".partial")
+                shutil.copyfile(claimed.path, staging)
+                staging.replace(archive)
+    except OSError as error:  # unreadable (permissions, a device …): returned, never a stuck batch
+        submission = Submission(claimed, "", claimed.received_at(), None)
+        submission.reject_file("file.unreadable", f"无法读取文件（{type(error).__name__}）")
+        return submission
     submission = Submission(claimed, sha256, claimed.received_at(), archive)
     submission.duplicate_of = earlier_submission(con, claimed.unit_code, sha256)
     return submission
@@ -159,6 +164,9 @@ def _read(submission: Submission, max_file_bytes: int, today: date) -> None:
     except FileRejected as rejected:
         submission.reject_file(rejected.rule, rejected.detail, rejected.sheet)
         return
+    except OSError as error:
+        submission.reject_file("file.unreadable", f"无法读取文件（{type(error).__name__}）")
+        return
     if not submission.sheets:
         submission.reject_file("file.no_sheet")
         return
@@ -170,14 +178,17 @@ def _read(submission: Submission, max_file_bytes: int, today: date) -> None:
         if not submission.sheets:
             submission.reject_file("file.no_sheet")
             return
-    others = {name for sheet in submission.sheets for name in sheet.unit_names} - {unit.name, unit.code}
+    # Only a name that is another unit's speaks for it: 葫芦岛市连山区 is still 连山区.
+    others = {name for sheet in submission.sheets for name in sheet.unit_names
+              if (named := reference.unit_by_name(name)) is not None and named.code != unit.code}
     if others:
         submission.reject_file("file.other_unit", "、".join(sorted(others)))
     dates = sorted({day for sheet in submission.sheets for day in sheet.report_dates})
     if len(dates) > 1:
         submission.reject_file("file.mixed_report_dates", "、".join(day.isoformat() for day in dates))
     elif not dates:
-        submission.reject_file("file.no_report_date")
+        unreadable = [text for sheet in submission.sheets for text in sheet.unparsed_report_dates]
+        submission.reject_file("file.no_report_date", f"（无法识别：{'、'.join(unreadable)}）" if unreadable else "")
     elif dates[0] > today:
         submission.reject_file("file.future_report_date", dates[0].isoformat())
     if not submission.returned_whole:
@@ -189,6 +200,7 @@ def _judge_all(submissions: list[Submission], con: duckdb.DuckDBPyConnection) ->
     owners = registered_projects(con)
     for key in ("project", "procedure", "problem"):
         for submission in (s for s in submissions if s.context is not None):
+            registered = []
             try:
                 for sheet in (s for s in submission.sheets if s.spec.key == key):
                     judgement = judge(sheet, submission.context)
@@ -200,12 +212,15 @@ def _judge_all(submissions: list[Submission], con: duckdb.DuckDBPyConnection) ->
                         judge_ledger(judgement, reported_before(con, key, context.unit.code, context.report_date))
                     submission.judgements.append(judgement)
                     if key == "project":
-                        registered = judgement.accepted.select("project_code", owner_unit=pl.col("unit_code"))
-                        owners = pl.concat([owners, registered.join(owners, on="project_code", how="anti")])
+                        registered.append(judgement.accepted.select("project_code", owner_unit=pl.col("unit_code")))
             except Exception as error:  # a file no rule foresaw: returned whole, the batch goes on
                 submission.judgements.clear()
                 submission.context = None
                 submission.reject_file("file.unreadable", f"内容无法处理（{type(error).__name__}）")
+                continue
+            # Registrations count for the rest of the batch only once their whole file was judged.
+            for frame in registered:
+                owners = pl.concat([owners, frame.join(owners, on="project_code", how="anti")])
 
 
 def _accepted(submission: Submission) -> dict[str, pl.DataFrame]:

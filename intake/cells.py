@@ -2,7 +2,7 @@
 
 People write `2023年1月29日`, `２０２３/1/29`, Excel serials, `3亿元`, `3,000万元`; all of it is
 normalised (NFKC first: Pandera's float coercion rejects full-width digits) and typed here. A cell
-that does not parse becomes null in its typed column; `typing_failed` tells which cells those are.
+that does not parse becomes null in its typed column, and `schemas.validate` reports that cell.
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ from __future__ import annotations
 import polars as pl
 
 EXCEL_EPOCH = pl.date(1899, 12, 30)
+PLAUSIBLE_YEARS = (1990, 2100)
+MAX_WORKDAYS = 1000  # a 承诺时限 beyond four years of working days is a typing slip
 # Serials of plausible dates (1982…2064): a bare number outside this is not read as a date.
 EXCEL_SERIAL_RANGE = (30000, 60000)
 AMOUNT_UNITS = {"亿元": 10000.0, "亿": 10000.0, "万元": 1.0, "万": 1.0, "元": 0.0001, "": 1.0}
@@ -42,7 +44,9 @@ def as_date(text: pl.Expr) -> pl.Expr:
         .then(EXCEL_EPOCH + pl.duration(days=serial.cast(pl.Int64, strict=False)))
         .otherwise(None)
     )
-    return pl.coalesce(from_text, pl.when(text.str.len_chars() == 8).then(compact), from_serial)
+    parsed = pl.coalesce(from_text, pl.when(text.str.len_chars() == 8).then(compact), from_serial)
+    # A year outside this is a typing slip (0202, 9999), and would break working-day arithmetic.
+    return pl.when(parsed.dt.year().is_between(*PLAUSIBLE_YEARS)).then(parsed)
 
 
 def as_amount(text: pl.Expr) -> pl.Expr:
@@ -59,7 +63,8 @@ def as_yes_no(text: pl.Expr) -> pl.Expr:
 
 def as_workdays(text: pl.Expr) -> pl.Expr:
     """A time limit in working days: `20`, `20个工作日`, `20工作日`."""
-    return text.str.replace_all(" ", "").str.extract(r"^(\d+)(?:个?工作日)?$", 1).cast(pl.Int64, strict=False)
+    days = text.str.replace_all(" ", "").str.extract(r"^(\d{1,4})(?:个?工作日)?$", 1).cast(pl.Int64, strict=False)
+    return pl.when(days <= MAX_WORKDAYS).then(days)
 
 
 def as_choice(text: pl.Expr, aliases: dict[str, str]) -> pl.Expr:

@@ -13,7 +13,6 @@ from pathlib import Path
 import fastexcel
 import polars as pl
 
-ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls, and .xlsx saved with a password
 MAX_UNZIPPED_RATIO = 100  # zip bombs expand far beyond this; real workbooks stay well under it
 
@@ -59,7 +58,8 @@ def read_grids(path: Path, max_bytes: int, file_name: str) -> list[RawGrid]:
     if size > max_bytes:
         raise FileRejected("file.too_large", f"{size / 1e6:.1f} MB（上限 {max_bytes / 1e6:.0f} MB）")
     suffix = Path(file_name).suffix.lower()
-    head = path.open("rb").read(8)
+    with path.open("rb") as handle:
+        head = handle.read(8)
     if suffix == ".xls" or (suffix != ".xlsx" and head == OLE_MAGIC):
         raise FileRejected("file.old_xls")
     if suffix == ".xlsx":
@@ -104,7 +104,8 @@ def decode_text(data: bytes) -> str:
         return data.decode("gb18030")
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
-        raise FileRejected("file.encoding", f"第 {line} 行，第 {error.start} 字节处无法解码") from error
+        column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
+        raise FileRejected("file.encoding", f"第 {line} 行第 {column} 个字节起无法解码") from error
 
 
 def _read_csv(path: Path, file_name: str) -> RawGrid:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -44,6 +45,13 @@ class ClaimedFile:
     @property
     def claim_key(self) -> str:
         return f"{self.unit_code}/{self.arrived_ns}/{self.name}"
+
+    def claimed_at(self) -> float:
+        """When a run claimed it (the rename sets the change time); now if it is already gone."""
+        try:
+            return self.path.stat().st_ctime
+        except FileNotFoundError:
+            return time.time()
 
     def received_at(self) -> datetime:
         """Arrival as Asia/Shanghai wall time."""
@@ -87,7 +95,8 @@ def _mtime_ns(path: Path) -> int:
 def quarantine(paths: list[Path], data_dir: Path) -> list[Path]:
     moved = []
     for path in paths:
-        target = data_dir / "quarantine" / f"{datetime.now():%Y%m%d-%H%M%S}_{path.parent.name}_{path.name}"
+        now = datetime.now(ZoneInfo(reference.city().timezone))
+        target = data_dir / "quarantine" / f"{now:%Y%m%d-%H%M%S}_{path.parent.name}_{path.name}"
         target.parent.mkdir(parents=True, exist_ok=True)
         try:
             shutil.move(str(path), target)  # a link is moved as a link, never followed
@@ -122,7 +131,7 @@ def leftover_claims(data_dir: Path) -> list[ClaimedFile]:
     root = processing_dir(data_dir)
     if not root.is_dir():
         return claims
-    for folder in sorted(root.iterdir()):
+    for folder in sorted(path for path in root.iterdir() if path.is_dir() and not path.is_symlink()):
         for path in sorted(folder.iterdir()):
             arrived, _, name = path.name.partition(CLAIM_SEPARATOR)
             if folder.name in reference.units() and arrived.isdigit() and name:

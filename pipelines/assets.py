@@ -11,20 +11,21 @@ from dispatch import briefing_dir, write_briefing
 from intake.batch import BatchResult, process_batch
 from intake.inbox import claim, leftover_claims, quarantine, scan_inbox
 from pipelines.partitions import daily_report_dates
-from pipelines.resources import DiaoduSettings, local_now, local_today
+from pipelines.resources import DiaoduSettings
+from schemas.reference import local_now, local_today
+from returns.receipts import OUTCOME_LABELS
 from schemas import reference
-from warehouse.rollup import materialise_day
+from warehouse.rollup import city_completion, materialise_day
 
-OUTCOME_LABELS = {"accepted": "已接收", "partial": "部分接收", "returned": "退回", "duplicate": "重复"}
 # Single-run backfills are what make a 100-day backfill one run instead of 100 processes; the
 # parameter is marked beta, which we accept knowingly rather than print at every load.
 warnings.filterwarnings("ignore", message="Parameter `backfill_policy`", category=dg.BetaWarning)
 
 
 class IngestConfig(dg.Config):
-    """Which inbox files this run processes, as `<UNIT>/<file name>`; empty: every file waiting."""
+    """Which inbox files this run processes, as `<UNIT>/<file name>`; None: every file waiting."""
 
-    files: list[str] = []
+    files: list[str] | None = None
 
 
 @dg.asset(
@@ -41,7 +42,7 @@ class IngestConfig(dg.Config):
 )
 def submissions(context: dg.AssetExecutionContext, config: IngestConfig, settings: DiaoduSettings):
     waiting, strays = scan_inbox(settings.inbox)
-    wanted = set(config.files)
+    wanted = None if config.files is None else set(config.files)
     quarantined = quarantine(strays, settings.root)
     for path in quarantined:
         context.log.warning(f"Quarantined {path.name}: not in a known unit's folder, or not a regular file")
@@ -49,7 +50,7 @@ def submissions(context: dg.AssetExecutionContext, config: IngestConfig, setting
         # Claims left by a killed run first, then this run's files, taken out of the inbox.
         claims = leftover_claims(settings.root) + [
             claimed for item in waiting
-            if (not wanted or f"{item.unit_code}/{item.name}" in wanted) and (claimed := claim(item, settings.root))
+            if (wanted is None or f"{item.unit_code}/{item.name}" in wanted) and (claimed := claim(item, settings.root))
         ]
         result = process_batch(claims, con, settings.root, settings.max_file_bytes, local_today(), context.run.run_id)
     if result.resumed:
@@ -123,10 +124,7 @@ def daily_rollup(context: dg.AssetExecutionContext, settings: DiaoduSettings):
         unbalanced = con.execute(
             "SELECT count(*) FROM mart.procedure_rollup WHERE as_of_date BETWEEN ? AND ? "
             "AND done_count + in_progress_count + pending_count <> required_count", [days[0], as_of]).fetchall()[0][0]
-        city = con.sql(
-            "SELECT procedure, required_count, done_count, in_progress_count, pending_count, done_rate "
-            "FROM mart.procedure_rollup JOIN ref.procedure USING (procedure) "
-            "WHERE as_of_date = ? AND unit_code = 'CITY' ORDER BY sort_order", params=[as_of]).pl()
+        city = city_completion(con, as_of)
         lights = con.execute("SELECT green, yellow, red FROM mart.light_rollup WHERE as_of_date = ? "
                              "AND unit_code = 'CITY'", [as_of]).fetchall() or [(0, 0, 0)]
         projects = con.execute("SELECT count(*) FILTER (WHERE is_campaign) FROM rollup.project_status "
@@ -136,7 +134,7 @@ def daily_rollup(context: dg.AssetExecutionContext, settings: DiaoduSettings):
                             "official calendar and schemas/reference/workday_overrides.csv do not know")
     lines = ["| 手续 | 应办 | 已办结 | 正办理 | 待办 | 办结率 |", "|---|---|---|---|---|---|"]
     lines += [f"| {p} | {r} | {d} | {i} | {w} | {'—' if rate is None else f'{rate:.2%}'} |"
-              for p, r, d, i, w, rate in city.iter_rows()]
+              for p, r, d, i, w, rate in city]
     yield dg.MaterializeResult(metadata={
         "as_of_date": as_of.isoformat(),
         "days_materialised": len(days),

@@ -10,12 +10,14 @@ from datetime import date
 from pathlib import Path
 
 import dagster as dg
-from dagster._core.instance.ref import InstanceRef
+from dagster._core.instance.ref import InstanceRef  # no public way yet to point a yaml's storage elsewhere
 
 from dispatch import briefing_dir
 from pipelines.definitions import build_definitions
-from pipelines.resources import local_today
-from warehouse.rollup import stale_report_dates
+from returns.receipts import OUTCOME_LABELS
+from schemas.reference import local_today
+from warehouse.merge import last_seq
+from warehouse.rollup import city_completion, stale_report_dates
 from warehouse.store import Warehouse
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -39,7 +41,8 @@ def instance_for(data_dir: Path) -> dg.DagsterInstance:
             InstanceRef.from_dir(str(home), config_dir=str(REPO_ROOT), overrides=overrides))
         instance.get_runs(limit=1)  # creates the run, event and schedule storage now, under the lock
         instance.event_log_storage.get_asset_records()
-        instance.schedule_storage and instance.schedule_storage.all_instigator_state()
+        if instance.schedule_storage is not None:
+            instance.schedule_storage.all_instigator_state()
     return instance
 
 
@@ -68,13 +71,8 @@ def print_summary(data_dir: Path, as_of: date, since_seq: int) -> None:
         outcomes = con.execute(
             "SELECT outcome, count(*) FROM core.submission WHERE seq > ? GROUP BY ALL ORDER BY ALL", [since_seq]
         ).fetchall()
-        rows = con.execute(
-            "SELECT procedure, required_count, done_count, in_progress_count, pending_count, done_rate "
-            "FROM mart.procedure_rollup JOIN ref.procedure USING (procedure) "
-            "WHERE as_of_date = ? AND unit_code = 'CITY' ORDER BY sort_order", [as_of]
-        ).fetchall()
-    labels = {"accepted": "已接收", "partial": "部分接收", "returned": "退回", "duplicate": "重复"}
-    print("本次处理文件：" + ("，".join(f"{labels[o]} {n} 个" for o, n in outcomes) or "无新文件"))
+        rows = city_completion(con, as_of)
+    print("本次处理文件：" + ("，".join(f"{OUTCOME_LABELS[o]} {n} 个" for o, n in outcomes) or "无新文件"))
     print(f"\n{as_of} 全市百日攻坚项目手续办结情况：")
     print(f"{'手续':<8}{'应办':>6}{'已办结':>8}{'正办理':>8}{'待办':>6}{'办结率':>10}")
     for procedure, required, done, in_progress, pending, rate in rows:
@@ -89,7 +87,7 @@ def _last_seq(data_dir: Path) -> int:
     if not (data_dir / "warehouse.duckdb").exists():
         return 0
     with Warehouse(data_dir).reading() as con:
-        return con.execute("SELECT coalesce(max(seq), 0) FROM core.submission").fetchall()[0][0]
+        return last_seq(con)
 
 
 def _process(data_dir: Path, as_of: date) -> int:

@@ -12,6 +12,7 @@ from pathlib import Path
 import dagster as dg
 
 from pipelines.definitions import build_definitions
+from schemas.reference import city
 from warehouse.store import Warehouse
 
 
@@ -21,8 +22,8 @@ def replay(source: Path, target: Path, instance: dg.DagsterInstance) -> bool:
             "SELECT batch_id, unit_code, file_name, claim_key, archive_path FROM core.submission ORDER BY seq"
         ).fetchall()
         days = [day for (day,) in con.execute("SELECT as_of_date FROM rollup.rollup_run ORDER BY 1").fetchall()]
-    if not days:
-        return True
+    # The ingest job carries a report date's rollup; any date will do, every day is redone below.
+    partition = (days[0] if days else city().campaign_start).isoformat()
     defs = build_definitions(str(target))
     ingest, rollup = defs.resolve_job_def("ingest_job"), defs.resolve_job_def("daily_rollup_job")
     for _, batch in groupby(submissions, key=lambda row: row[0]):
@@ -34,8 +35,7 @@ def replay(source: Path, target: Path, instance: dg.DagsterInstance) -> bool:
             dropped.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(archive_path, dropped)
             os.utime(dropped, ns=(arrived_ns, arrived_ns))  # the arrival time is part of the record
-        if not ingest.execute_in_process(instance=instance, partition_key=days[0].isoformat(),
-                                         raise_on_error=False).success:
+        if not ingest.execute_in_process(instance=instance, partition_key=partition, raise_on_error=False).success:
             return False
     return all(
         rollup.execute_in_process(instance=instance, partition_key=day.isoformat(), raise_on_error=False).success

@@ -1,13 +1,10 @@
 """Resources: where the data directory is, and the settings a data office may tune."""
 
 
-from datetime import date, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import dagster as dg
 
-from schemas import reference
 from warehouse.store import Warehouse
 
 
@@ -37,12 +34,3 @@ class DiaoduSettings(dg.ConfigurableResource):
 
     def warehouse(self) -> Warehouse:
         return Warehouse(self.root)
-
-
-def local_now() -> datetime:
-    """Now in the city's time zone, as naive wall time (how dates are stored)."""
-    return datetime.now(ZoneInfo(reference.city().timezone)).replace(tzinfo=None, microsecond=0)
-
-
-def local_today() -> date:
-    return local_now().date()

@@ -14,9 +14,11 @@ import time
 import dagster as dg
 
 from intake.inbox import leftover_claims, scan_inbox
+from warehouse.merge import last_seq
 from warehouse.rollup import stale_report_dates
 from pipelines.jobs import daily_rollup_job, ingest_job
-from pipelines.resources import DiaoduSettings, local_today
+from pipelines.resources import DiaoduSettings
+from schemas.reference import local_today
 
 ABANDONED_CLAIM_SECONDS = 300
 
@@ -27,10 +29,13 @@ def inbox_sensor(context: dg.SensorEvaluationContext, settings: DiaoduSettings):
     now = time.time()
     # A claim older than this was left by a run that died; the next run finishes it.
     abandoned = [c.claim_key for c in leftover_claims(settings.root)
-                 if now - c.path.stat().st_mtime > ABANDONED_CLAIM_SECONDS]
+                 if now - c.claimed_at() > ABANDONED_CLAIM_SECONDS]
     settled, unsettled = [], []
     for item in files:
-        stat = item.path.stat()
+        try:
+            stat = item.path.stat()
+        except FileNotFoundError:  # a running job claimed it between the scan and now
+            continue
         (settled if now - stat.st_mtime >= settings.settle_seconds else unsettled).append(
             (f"{item.unit_code}/{item.name}", stat.st_size, stat.st_mtime_ns))
     if unsettled:
@@ -53,7 +58,7 @@ def stale_rollup_sensor(context: dg.SensorEvaluationContext, settings: DiaoduSet
         return dg.SkipReason("No warehouse yet")
     with warehouse.reading() as con:
         stale = stale_report_dates(con)
-        last_seq = con.execute("SELECT coalesce(max(seq), 0) FROM core.submission").fetchall()[0][0]
+        latest = last_seq(con)
     if not stale:
         return dg.SkipReason("Every materialised report date is current")
-    return [dg.RunRequest(partition_key=day.isoformat(), run_key=f"{day}:{last_seq}") for day in stale]
+    return [dg.RunRequest(partition_key=day.isoformat(), run_key=f"{day}:{latest}") for day in stale]

@@ -1,7 +1,7 @@
 """Writing returns into `outbox/<UNIT>/`.
 
 Everything here is derived from the submission record, its findings and the received file's
-grids, so writing the returns again for the same submission writes the same bytes.
+grids, so a run that resumes a killed one writes the same returns the killed run would have.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from schemas import reference
 from warehouse import failpoints
 from warehouse.merge import SubmissionRecord, said
 
-OUTCOME_LABELS = {"accepted": "已接收", "partial": "部分接收（部分行退回）", "returned": "退回", "duplicate": "重复报送（未作改动）"}
+OUTCOME_LABELS = {"accepted": "已接收", "partial": "部分接收", "returned": "退回", "duplicate": "重复"}
+OUTCOME_EXPLAINED = {"partial": "（部分行退回）", "duplicate": "报送（未作改动）"}
 FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
 FIXED_TIMESTAMP = datetime(2000, 1, 1)  # workbook metadata: keeps re-written returns byte-identical
 
@@ -44,7 +45,8 @@ def return_paths(outbox: Path, record: SubmissionRecord) -> dict[str, Path]:
 def write_returns(outbox: Path, record: SubmissionRecord, findings: pl.DataFrame, grids: list[RawGrid]) -> dict[str, Path]:
     paths = return_paths(outbox, record)
     paths["receipt"].parent.mkdir(parents=True, exist_ok=True)
-    findings = findings.sort("severity", "sheet", "row_number", "cell", nulls_last=False)
+    findings = findings.sort("severity", "sheet", "row_number", "cell", "rule", "value", "message",
+                             nulls_last=False, maintain_order=True)
     paths["receipt"].write_text(receipt_text(record, findings, paths), encoding="utf-8-sig")
     failpoints.reach("writing_returns")
     paths["findings"].write_text(
@@ -70,7 +72,7 @@ def receipt_text(record: SubmissionRecord, findings: pl.DataFrame, paths: dict[s
         f"报送编号：{record.submission_id}",
         f"接收时间：{record.received_at:%Y-%m-%d %H:%M:%S}",
         f"填报日期：{record.report_date.isoformat() if record.report_date else '未识别'}",
-        f"处理结果：{OUTCOME_LABELS[record.outcome]}",
+        f"处理结果：{OUTCOME_LABELS[record.outcome]}{OUTCOME_EXPLAINED.get(record.outcome, '')}",
         f"数据行数：共 {record.rows_total} 行，接收 {record.rows_accepted} 行，退回 {record.rows_rejected} 行。",
     ]
     if not errors.is_empty():

@@ -17,7 +17,6 @@ from schemas import reference
 
 PROJECT_CODE_PATTERN = r"^\d{4}-\d{6}-\d{2}-\d{2}-\d{6}$"
 PROJECT_CODE_HINT = "项目代码应为“年份-6位行政区划代码-2位行业-2位类型-6位流水号”，如 2022-211402-26-03-012345。"
-YES, NO = "是", "否"
 DONE, IN_PROGRESS, PENDING = "已办结", "正办理", "待办"
 CONSTRUCTION_STATES = ["未开工", "已开工", "已复工", "已竣工"]
 APPROVAL_LEVELS = ["国家", "省", "市", "县"]

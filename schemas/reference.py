@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 REFERENCE_DIR = Path(__file__).resolve().parent / "reference"
 
@@ -54,7 +55,9 @@ def units() -> dict[str, Unit]:
 
 
 def unit_by_name(name: str) -> Unit | None:
-    return next((unit for unit in units().values() if unit.name == name), None)
+    """The unit a 填报单位 text names: its code, its name, or a longer form ending in its name."""
+    return next((unit for unit in units().values()
+                 if name == unit.code or name == unit.name or name.endswith(unit.name)), None)
 
 
 @cache
@@ -90,3 +93,12 @@ def start_rate_targets() -> list[tuple[date, float, str]]:
         if not 0 < rate <= 1:
             raise ValueError(f"start_rate_targets.csv: {target_date}: target_rate must be a fraction in (0, 1]")
     return targets
+
+
+def local_now() -> datetime:
+    """Now in the city's time zone, as naive wall time (how times are stored)."""
+    return datetime.now(ZoneInfo(city().timezone)).replace(tzinfo=None, microsecond=0)
+
+
+def local_today() -> date:
+    return local_now().date()

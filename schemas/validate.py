@@ -126,10 +126,11 @@ def _typed(located: LocatedSheet) -> tuple[pl.DataFrame, dict[str, str]]:
             expressions.append(pl.lit(None, dtype).alias(name))
             continue
         text = clean_text(name)
-        expressions.append(typer(text).alias(name))
+        typed = typer(text)
+        expressions.append(typed.alias(name))
         if format_rule:
             format_rules[name] = format_rule
-            expressions.append((text.is_not_null() & typer(text).is_null()).alias(f"_bad_{name}"))
+            expressions.append((text.is_not_null() & typed.is_null()).alias(f"_bad_{name}"))
     return located.rows.select("row_number", *expressions), format_rules
 
 

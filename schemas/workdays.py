@@ -24,6 +24,11 @@ def overrides() -> dict[date, bool]:
 
 
 @cache
+def override_years() -> frozenset[int]:
+    return frozenset(day.year for day in overrides())
+
+
+@cache
 def official_covers(year: int) -> bool:
     try:
         chinese_calendar.is_workday(date(year, 6, 1))
@@ -36,10 +41,10 @@ def day_kind(day: date) -> tuple[bool, str]:
     """(is it a working day, which source said so)."""
     if day in overrides():
         return overrides()[day], "override"
-    if any(known.year == day.year for known in overrides()):
-        return day.weekday() < 5, "override"  # an override year lists only its exceptions
     if official_covers(day.year):
         return chinese_calendar.is_workday(day), "official"
+    if day.year in override_years():
+        return day.weekday() < 5, "override"  # an override year lists only its exceptions
     return day.weekday() < 5, "fallback"
 
 

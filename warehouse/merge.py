@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import Path
 
 import duckdb
 import polars as pl
@@ -17,8 +16,7 @@ import polars as pl
 from schemas import reference
 from schemas.validate import findings_frame, message
 from warehouse import failpoints
-
-SQL_DIR = Path(__file__).resolve().parent
+from warehouse.store import insert, sql
 
 # Sheet key → (target table, the columns taken from the judged frame).
 VERSION_TABLES = {
@@ -56,8 +54,9 @@ class SubmissionRecord:
     batch_id: str  # the files judged together with it
 
 
-def next_seq(con: duckdb.DuckDBPyConnection) -> int:
-    return con.execute("SELECT coalesce(max(seq), 0) + 1 FROM core.submission").fetchall()[0][0]
+def last_seq(con: duckdb.DuckDBPyConnection) -> int:
+    """The arrival number of the latest submission (0 for none)."""
+    return con.execute("SELECT coalesce(max(seq), 0) FROM core.submission").fetchall()[0][0]
 
 
 def merge_submission(
@@ -72,12 +71,12 @@ def merge_submission(
     finding_rows = findings.select(
         submission_id=pl.lit(record.submission_id), unit_code=pl.lit(record.unit_code),
         sheet="sheet", row_number="row_number", column_name="column_name", value="value", rule="rule",
-        message="message", severity="severity",
+        message="message", severity="severity", tab="tab", cell="cell",
     )
     con.execute("BEGIN")
     try:
-        con.execute("INSERT INTO core.submission BY NAME SELECT * FROM submission")
-        con.execute("INSERT INTO core.finding BY NAME SELECT * FROM finding_rows")
+        insert(con, "core.submission", submission)
+        insert(con, "core.finding", finding_rows)
         failpoints.reach("mid_merge")
         for key, rows in accepted.items():
             table, columns = VERSION_TABLES[key]
@@ -88,15 +87,13 @@ def merge_submission(
                 *columns, submission_id=pl.lit(record.submission_id), seq=pl.lit(record.seq, pl.Int64),
                 source_row="row_number",
             )
-            con.register("incoming", incoming)
-            con.execute(f"INSERT OR REPLACE INTO {table} BY NAME SELECT * FROM incoming")
-            con.unregister("incoming")
+            insert(con, table, incoming, replace=True)
         conflicts = conflict_rows(con, record.submission_id)
         disagreements = conflict_findings(conflicts)
         if not disagreements.is_empty():
             finding_rows = disagreements.select(
                 submission_id=pl.lit(record.submission_id), unit_code=pl.lit(record.unit_code), *disagreements.columns)
-            con.execute("INSERT INTO core.finding BY NAME SELECT * FROM finding_rows")
+            insert(con, "core.finding", finding_rows)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
@@ -116,11 +113,11 @@ LEDGER_KEYS = {"project": ["project_code"], "procedure": ["project_code", "proce
 
 
 def reported_before(con: duckdb.DuckDBPyConnection, key: str, unit_code: str, report_date: date) -> pl.DataFrame:
-    """The keys of a sheet the unit reported for an earlier report date."""
+    """The keys of a sheet the unit reported for this or an earlier report date (before this file)."""
     table, _ = VERSION_TABLES[key]
     columns = ", ".join(LEDGER_KEYS[key])
     unit_column = "unit_code" if key == "project" else "source_unit"
-    return con.sql(f"SELECT DISTINCT {columns} FROM {table} WHERE {unit_column} = ? AND report_date < ?",
+    return con.sql(f"SELECT DISTINCT {columns} FROM {table} WHERE {unit_column} = ? AND report_date <= ?",
                    params=[unit_code, report_date]).pl()
 
 
@@ -137,7 +134,7 @@ def previous_statuses(con: duckdb.DuckDBPyConnection, unit_code: str, report_dat
 def earlier_submission(con: duckdb.DuckDBPyConnection, unit_code: str, sha256: str) -> tuple[str, datetime] | None:
     rows = con.execute(
         "SELECT submission_id, received_at FROM core.submission "
-        "WHERE unit_code = ? AND sha256 = ? AND outcome <> 'duplicate' ORDER BY seq LIMIT 1",
+        "WHERE unit_code = ? AND sha256 = ? AND outcome IN ('accepted', 'partial') ORDER BY seq LIMIT 1",
         [unit_code, sha256],
     ).fetchall()
     return rows[0] if rows else None
@@ -146,7 +143,7 @@ def earlier_submission(con: duckdb.DuckDBPyConnection, unit_code: str, sha256: s
 def finished_submission(con: duckdb.DuckDBPyConnection, claim_key: str) -> tuple[SubmissionRecord, pl.DataFrame] | None:
     """The merged record and findings of a drop, when a run merged it already."""
     records = con.sql(
-        "SELECT * EXCLUDE (batch_id, claim_key), batch_id, claim_key FROM core.submission WHERE claim_key = ?",
+        "SELECT * FROM core.submission WHERE claim_key = ?",
         params=[claim_key],
     ).pl()
     if records.is_empty():
@@ -154,14 +151,13 @@ def finished_submission(con: duckdb.DuckDBPyConnection, claim_key: str) -> tuple
     record = SubmissionRecord(**records.row(0, named=True))
     findings = con.sql(
         "SELECT sheet, row_number, column_name, value, rule, message, severity, tab, cell "
-        "FROM core.finding WHERE submission_id = ?", params=[record.submission_id]).pl()
+        "FROM core.finding WHERE submission_id = ? ORDER BY ALL", params=[record.submission_id]).pl()
     return record, findings
 
 
 def conflict_rows(con: duckdb.DuckDBPyConnection, submission_id: str) -> pl.DataFrame:
     """The submission's procedures where the other side (bureau or project unit) disagrees."""
-    query = (SQL_DIR / "queries" / "submission_conflicts.sql").read_text(encoding="utf-8")
-    return con.sql(query, params={"submission_id": submission_id}).pl()
+    return con.sql(sql("queries/submission_conflicts.sql"), params={"submission_id": submission_id}).pl()
 
 
 def conflict_findings(conflicts: pl.DataFrame) -> pl.DataFrame:

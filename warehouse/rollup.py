@@ -9,7 +9,7 @@ import duckdb
 from schemas.reference import city
 from schemas.workdays import calendar_frame
 from warehouse import failpoints
-from warehouse.store import sql
+from warehouse.store import insert, sql
 
 CALENDAR_MARGIN = timedelta(days=400)
 # In dependency order: procedure status reads the day's project status.
@@ -25,7 +25,8 @@ def refresh_calendar(con: duckdb.DuckDBPyConnection, as_of: date) -> list[str]:
     last = max(filter(None, [latest, as_of])) + CALENDAR_MARGIN
     calendar = calendar_frame(first, last)
     con.execute("BEGIN")
-    con.execute("DELETE FROM ref.calendar; INSERT INTO ref.calendar SELECT * FROM calendar")
+    con.execute("DELETE FROM ref.calendar")
+    insert(con, "ref.calendar", calendar)
     con.execute("COMMIT")
     return sorted(calendar["source"].unique().to_list())
 
@@ -82,3 +83,11 @@ def stale_report_dates(con: duckdb.DuckDBPyConnection) -> list[date]:
         """
     ).fetchall()
     return [row[0] for row in rows]
+
+
+def city_completion(con: duckdb.DuckDBPyConnection, as_of: date) -> list[tuple]:
+    """(procedure, required, done, in progress, pending, done_rate) for the whole city, in the contract's order."""
+    return con.execute(
+        "SELECT procedure, required_count, done_count, in_progress_count, pending_count, done_rate "
+        "FROM mart.procedure_rollup JOIN ref.procedure USING (procedure) "
+        "WHERE as_of_date = ? AND unit_code = 'CITY' ORDER BY sort_order", [as_of]).fetchall()

@@ -28,6 +28,15 @@ def sql(name: str) -> str:
     return (SQL_DIR / name).read_text(encoding="utf-8")
 
 
+def insert(con: duckdb.DuckDBPyConnection, table: str, rows: pl.DataFrame, replace: bool = False) -> None:
+    """Inserts a frame's rows by column name (OR REPLACE: a row with the same key is superseded)."""
+    con.register("incoming_rows", rows)
+    try:
+        con.execute(f"INSERT {'OR REPLACE ' if replace else ''}INTO {table} BY NAME SELECT * FROM incoming_rows")
+    finally:
+        con.unregister("incoming_rows")
+
+
 def migrations() -> dict[int, Path]:
     return {int(path.name.split("_")[0]): path for path in (SQL_DIR / "migrations").glob("*.sql")}
 
@@ -47,8 +56,8 @@ def stored_version(con: duckdb.DuckDBPyConnection) -> int | None:
 
 
 def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Brings the file to the current schema: migrations from its version on, then the DDL (which
-    only creates what is missing) and the views; a new file starts at the current version."""
+    """Brings the file to the current schema: the DDL (a new file gets every table; an existing one
+    only the ref and rollup tables it lacks), the migrations after its version, then the views."""
     version = stored_version(con)
     con.execute("BEGIN")
     for path in sorted((SQL_DIR / "ddl").glob("*.sql")):
@@ -59,7 +68,7 @@ def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(path.read_text(encoding="utf-8"))
     con.execute((SQL_DIR / "ddl" / "core_schema_version.sql").read_text(encoding="utf-8"))
     for number in range((version or SCHEMA_VERSION - 1) + 1, SCHEMA_VERSION + 1):
-        con.execute("INSERT INTO core.schema_version VALUES (?, current_localtimestamp())", [number])
+        con.execute("INSERT INTO core.schema_version VALUES (?, ?)", [number, reference.local_now()])
     for path in sorted((SQL_DIR / "mart").glob("*.sql")):
         con.execute(path.read_text(encoding="utf-8"))
     con.execute("COMMIT")
@@ -77,9 +86,9 @@ def _load_reference(con: duckdb.DuckDBPyConnection) -> None:
     )
     targets = pl.DataFrame(reference.start_rate_targets(), schema=["target_date", "target_rate", "label"], orient="row")
     con.execute("BEGIN")
-    con.execute("DELETE FROM ref.unit; INSERT INTO ref.unit SELECT * FROM units")
-    con.execute("DELETE FROM ref.procedure; INSERT INTO ref.procedure SELECT * FROM procedures")
-    con.execute("DELETE FROM ref.start_rate_target; INSERT INTO ref.start_rate_target SELECT * FROM targets")
+    for table, rows in (("ref.unit", units), ("ref.procedure", procedures), ("ref.start_rate_target", targets)):
+        con.execute(f"DELETE FROM {table}")
+        insert(con, table, rows)
     con.execute("COMMIT")
 
 

@@ -6,5 +6,5 @@ SELECT
     as_of_date, project_code, unit_code, procedure,
     unit_status, unit_completed_date, bureau_unit, bureau_status, bureau_completed_date
 FROM rollup.procedure_status
-WHERE bureau_unit IS NOT NULL AND unit_status IS NOT NULL
+WHERE bureau_status IS NOT NULL AND unit_status IS NOT NULL
   AND (unit_status IS DISTINCT FROM bureau_status OR unit_completed_date IS DISTINCT FROM bureau_completed_date);

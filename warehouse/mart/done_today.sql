@@ -27,4 +27,4 @@ LEFT JOIN ref.procedure AS rp ON rp.procedure = s.procedure
 LEFT JOIN ref.unit AS b ON b.unit_code = rp.owner_unit
 WHERE s.required AND s.status = '已办结'
   AND (s.completed_date = s.as_of_date
-       OR (before.project_code IS NOT NULL AND before.status IS DISTINCT FROM '已办结'));
+       OR (before.status IS NOT NULL AND before.status IS DISTINCT FROM '已办结'));

@@ -14,6 +14,8 @@ theirs AS (
      AND o.source_role <> m.source_role AND o.report_date <= m.report_date
     QUALIFY row_number() OVER (PARTITION BY m.project_code, m.procedure ORDER BY o.report_date DESC, o.seq DESC) = 1
 )
+-- The same rule as mart.conflicts: both sides gave a status, and status or completion date differ.
 SELECT * FROM theirs
-WHERE my_status IS DISTINCT FROM other_status OR my_completed_date IS DISTINCT FROM other_completed_date
+WHERE my_status IS NOT NULL AND other_status IS NOT NULL
+  AND (my_status IS DISTINCT FROM other_status OR my_completed_date IS DISTINCT FROM other_completed_date)
 ORDER BY my_row

@@ -22,8 +22,10 @@ paired AS (
     LEFT JOIN latest AS u
         ON u.project_code = r.project_code AND u.procedure = r.procedure
        AND u.source_role = 'unit' AND u.source_unit = p.unit_code
+    LEFT JOIN ref.procedure AS owner ON owner.procedure = r.procedure
     LEFT JOIN latest AS b
         ON b.project_code = r.project_code AND b.procedure = r.procedure AND b.source_role = 'bureau'
+       AND b.source_unit = owner.owner_unit
     WHERE p.as_of_date = $as_of_date AND (u.project_code IS NOT NULL OR b.project_code IS NOT NULL)
 ),
 judged AS (
