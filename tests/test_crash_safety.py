@@ -33,7 +33,11 @@ def run_cli(data_dir: Path, kill_at: str | None = None) -> int:
 
 
 def snapshot(data_dir: Path) -> dict:
-    return {name: query(data_dir, sql) for name, sql in VIEWS.items()}
+    """The marts, and every receipt, findings file, notice and annotated return, byte for byte."""
+    outbox = data_dir / "outbox"
+    returns = {str(path.relative_to(outbox)): path.read_bytes() for path in sorted(outbox.rglob("*"))
+               if path.is_file() and path.parent.parent == outbox}  # the units' folders, not the briefing
+    return {"returns": returns} | {name: query(data_dir, sql) for name, sql in VIEWS.items()}
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +64,7 @@ def test_a_killed_run_is_completed_by_the_next_one(sample_inbox, reference_state
     assert run_cli(data_dir, kill_at) == -9  # really killed there
     assert run_cli(data_dir) == 0
     assert snapshot(data_dir) == reference_state
+    assert len(reference_state["returns"]) > 50
     submissions = reference_state["submissions"]
     assert len(submissions) == 22 and not [s for s in submissions if s[5] == "duplicate"]
     for submission_id, unit_code, *_ in submissions:
