@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import fcntl
 import sys
+import unicodedata
 from datetime import date
 from pathlib import Path
 
@@ -21,6 +22,8 @@ from warehouse.rollup import city_completion, stale_report_dates
 from warehouse.store import Warehouse
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+# The terminal gets warnings and errors; the full run log is in the Dagster UI.
+QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
 def instance_for(data_dir: Path) -> dg.DagsterInstance:
@@ -52,7 +55,7 @@ def run_pipeline(data_dir: Path, as_of: date) -> bool:
     defs = build_definitions(str(data_dir))
     with instance_for(data_dir) as instance:
         result = defs.resolve_job_def("ingest_job").execute_in_process(
-            instance=instance, partition_key=as_of.isoformat(), raise_on_error=False)
+            instance=instance, partition_key=as_of.isoformat(), raise_on_error=False, run_config=QUIET)
         if not result.success:
             return False
         # As the stale-rollup sensor would: late files re-judge the days they belong to.
@@ -60,7 +63,7 @@ def run_pipeline(data_dir: Path, as_of: date) -> bool:
             stale = stale_report_dates(con)
         for day in stale:
             rerun = defs.resolve_job_def("daily_rollup_job").execute_in_process(
-                instance=instance, partition_key=day.isoformat(), raise_on_error=False)
+                instance=instance, partition_key=day.isoformat(), raise_on_error=False, run_config=QUIET)
             if not rerun.success:
                 return False
     return True
@@ -71,16 +74,32 @@ def print_summary(data_dir: Path, as_of: date, since_seq: int) -> None:
         outcomes = con.execute(
             "SELECT outcome, count(*) FROM core.submission WHERE seq > ? GROUP BY ALL ORDER BY ALL", [since_seq]
         ).fetchall()
+        returned = con.execute(
+            "SELECT u.unit_name, s.file_name, s.outcome, s.rows_rejected FROM core.submission AS s "
+            "JOIN ref.unit AS u USING (unit_code) WHERE s.seq > ? AND s.outcome IN ('partial', 'returned') "
+            "ORDER BY s.seq", [since_seq]).fetchall()
         rows = city_completion(con, as_of)
     print("本次处理文件：" + ("，".join(f"{OUTCOME_LABELS[o]} {n} 个" for o, n in outcomes) or "无新文件"))
+    for unit_name, file_name, outcome, rejected in returned:
+        print(f"  {unit_name}：{file_name} — " + ("整个文件退回" if outcome == "returned" else f"退回 {rejected} 行"))
     print(f"\n{as_of} 全市百日攻坚项目手续办结情况：")
-    print(f"{'手续':<8}{'应办':>6}{'已办结':>8}{'正办理':>8}{'待办':>6}{'办结率':>10}")
+    widths = (14, 6, 8, 8, 6, 10)
+    print(_columns(("手续", "应办", "已办结", "正办理", "待办", "办结率"), widths))
     for procedure, required, done, in_progress, pending, rate in rows:
         rate_text = "—" if rate is None else f"{rate:.2%}"
-        print(f"{procedure:<8}{required:>6}{done:>8}{in_progress:>8}{pending:>6}{rate_text:>10}")
+        print(_columns((procedure, required, done, in_progress, pending, rate_text), widths))
     print(f"\n仓库（下游工具打开此文件）：{(data_dir / 'warehouse.duckdb').resolve()}")
     print(f"回执与退回标注：{(data_dir / 'outbox').resolve()}/<单位代码>/")
     print(f"一日一调简报：{briefing_dir((data_dir / 'outbox').resolve(), as_of)}/")
+
+
+def _columns(values: tuple, widths: tuple[int, ...]) -> str:
+    """A table row for a terminal: Chinese characters take two columns."""
+    def width(text: str) -> int:
+        return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+    cells = [str(value) for value in values]
+    first = cells[0] + " " * (widths[0] - width(cells[0]))
+    return first + "".join(" " * (w - width(c)) + c for c, w in zip(cells[1:], widths[1:]))
 
 
 def _last_seq(data_dir: Path) -> int:
