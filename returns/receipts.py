@@ -22,7 +22,9 @@ from warehouse.merge import SubmissionRecord, said
 OUTCOME_LABELS = {"accepted": "已接收", "partial": "部分接收", "returned": "退回", "duplicate": "重复"}
 OUTCOME_EXPLAINED = {"partial": "（部分行退回）", "duplicate": "报送（未作改动）"}
 FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
-FIXED_TIMESTAMP = datetime(2000, 1, 1)  # workbook metadata: keeps re-written returns byte-identical
+FORMULA_LEAD_PATTERN = r"^[=+\-@\t\r]"
+FIXED_TIMESTAMP = datetime(2000, 1, 1)
+MAX_COMMENTS = 2000  # comments are heavy in Excel; a file this bad is read from the 问题清单 sheet  # workbook metadata: keeps re-written returns byte-identical
 
 
 def safe_stem(file_name: str, limit: int = 60) -> str:
@@ -122,11 +124,12 @@ def write_annotated(path: Path, findings: pl.DataFrame, grids: list[RawGrid]) ->
     summary = workbook.add_worksheet("问题清单")
     headers = ["表", "工作表", "单元格", "行号", "列", "填写的值", "问题与修改方法", "级别"]
     summary.write_row(0, 0, headers, bold)
-    for row, finding in enumerate(findings.iter_rows(named=True), start=1):
-        values = [finding["sheet"], finding["tab"], finding["cell"], finding["row_number"], finding["column_name"],
-                  finding["value"], finding["message"], "退回" if finding["severity"] == "error" else "提示"]
-        for column, value in enumerate(values):
-            _write_text(summary, row, column, value, text)
+    listing = findings.select("sheet", "tab", "cell", "row_number", "column_name", "value", "message",
+                              pl.when(pl.col("severity") == "error").then(pl.lit("退回")).otherwise(pl.lit("提示")))
+    for row, values in enumerate(listing.iter_rows(), start=1):
+        summary.write_row(row, 0, values)
+        if (value := values[5]) and value.startswith(FORMULA_LEADS):
+            summary.write_string(row, 5, value, text)
     summary.set_column(0, 5, 14)
     summary.set_column(6, 6, 80)
     summary.freeze_panes(1, 0)
@@ -140,23 +143,18 @@ def write_annotated(path: Path, findings: pl.DataFrame, grids: list[RawGrid]) ->
         for finding in marked.filter(pl.col("tab") == grid.sheet_name).iter_rows(named=True):
             comments.setdefault(finding["cell"], []).append(finding["message"])
         for row_index, row in enumerate(grid.cells.iter_rows()):
-            for offset, value in enumerate(row):
-                _write_text(sheet, row_index, grid.first_column + offset, value, text)
-        for ref, messages in comments.items():
+            sheet.write_row(row_index, grid.first_column, row)  # strings stay strings (workbook options)
+        for offset, column in enumerate(grid.cells.columns):  # text Excel would run if edited: quoted
+            risky = grid.cells.select(pl.col(column).str.contains(FORMULA_LEAD_PATTERN).arg_true()).to_series()
+            for row_index in risky:
+                sheet.write_string(row_index, grid.first_column + offset, grid.cells[row_index, column], text)
+        for number, (ref, messages) in enumerate(comments.items()):
             row_index, column = xlsxwriter.utility.xl_cell_to_rowcol(ref)
             value = grid.cells[row_index, column - grid.first_column] if row_index < grid.cells.height else None
             sheet.write_string(row_index, column, value or "", bad)  # overwrites the plain cell
-            sheet.write_comment(ref, "\n".join(messages), {"x_scale": 2, "y_scale": 1.5})
+            if number < MAX_COMMENTS:  # beyond this, the red cells and the 问题清单 sheet say it
+                sheet.write_comment(ref, "\n".join(messages), {"x_scale": 2, "y_scale": 1.5})
     workbook.close()
-
-
-def _write_text(sheet, row: int, column: int, value, fmt) -> None:
-    if value is None:
-        return
-    if isinstance(value, str):
-        sheet.write_string(row, column, value, fmt if value.startswith(FORMULA_LEADS) else None)
-    else:
-        sheet.write_number(row, column, value)
 
 
 def _sheet_name(name: str, used: set[str]) -> str:

@@ -8,6 +8,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+# The corpus's accepted state (fixture `baseline`) is shared by the corpus and property tests.
+pytest_plugins = ["tests.corpus"]
+
 
 def write_csv(path: Path, rows: list[list[str]], encoding: str = "utf-8-sig") -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -33,6 +36,3 @@ def project_row(code: str, name: str = "测试项目", state: str = "未开工")
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"
-
-
-from tests.corpus import baseline  # noqa: E402,F401  (the corpus's accepted state, shared by tests)

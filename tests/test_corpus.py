@@ -214,3 +214,16 @@ def test_rows_left_out_of_a_full_ledger_are_kept_and_the_unit_is_told(baseline, 
     # The versions of the 28th are all still there; the 29th's are added beside them.
     assert all(set(before) <= set(query(data_dir, sql)) for before, sql in zip(accepted_before, ACCEPTED))
     assert query(data_dir, "SELECT outcome FROM core.submission ORDER BY seq DESC LIMIT 1") == [("accepted",)]
+
+
+def test_a_sheet_of_100000_rows_is_read_whole(baseline, tmp_path):
+    data_dir = tmp_path / "data"
+    shutil.copytree(baseline, data_dir)
+    kinds = ["立项", "能评", "环评", "稳评", "安评", "用地预审", "用地规划许可", "工程规划许可", "土地", "施工许可", "供电"]
+    codes = [f"2022-211402-27-03-{number:06d}" for number in range(100_000 // len(kinds) + 1)]
+    drop(data_dir, "LS", "大台账项目.csv", csv_bytes(rows(*(project(code) for code in codes), header=PROJECT)))
+    drop(data_dir, "LS", "大台账手续.csv", csv_bytes(rows(
+        *(procedure(codes[i // len(kinds)], kinds[i % len(kinds)]) for i in range(100_000)))))
+    assert ingest(data_dir).success
+    assert query(data_dir, "SELECT rows_total, rows_accepted FROM core.submission ORDER BY seq DESC LIMIT 1") == [
+        (100_000, 100_000)]
