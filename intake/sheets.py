@@ -89,7 +89,7 @@ def _located(grid, spec, index, texts, keys, fields) -> LocatedSheet:
         *[pl.col(column).alias(f"_meta_{key}") for key, column in meta_columns.items()],
     )
     # Rows with nothing in any contract column are spacing or totals, not data.
-    rows = rows.filter(pl.any_horizontal(clean_text(name).is_not_null() for name in fields))
+    rows = rows.filter(pl.any_horizontal(pl.col(name).str.contains(r"\S") for name in fields))
     located = LocatedSheet(
         spec=spec,
         grid=grid,

@@ -23,7 +23,7 @@ from schemas.reference import local_today
 ABANDONED_CLAIM_SECONDS = 300
 
 
-@dg.sensor(job=ingest_job, minimum_interval_seconds=10, default_status=dg.DefaultSensorStatus.RUNNING)
+@dg.sensor(job=ingest_job, minimum_interval_seconds=3, default_status=dg.DefaultSensorStatus.RUNNING)
 def inbox_sensor(context: dg.SensorEvaluationContext, settings: DiaoduSettings):
     files, strays = scan_inbox(settings.inbox)
     now = time.time()

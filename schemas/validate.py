@@ -131,13 +131,15 @@ def _typed(located: LocatedSheet) -> tuple[pl.DataFrame, dict[str, str]]:
         if format_rule:
             format_rules[name] = format_rule
             expressions.append((text.is_not_null() & typed.is_null()).alias(f"_bad_{name}"))
-    return located.rows.select("row_number", *expressions), format_rules
+    # Lazily: the optimiser computes each column's cleaned text once for all the expressions using it.
+    return located.rows.lazy().select("row_number", *expressions).collect(), format_rules
 
 
 def _finding_rows(located: LocatedSheet, cells: pl.DataFrame, context: SubmissionContext) -> pl.DataFrame:
     """cells: row_number, field, rule, plus optional allowed/hint → findings with the unit's own words."""
     spec = located.spec
-    raw = located.rows.unpivot(index="row_number", variable_name="field", value_name="value")
+    failing = located.rows.filter(pl.col("row_number").is_in(cells["row_number"].implode()))
+    raw = failing.unpivot(index="row_number", variable_name="field", value_name="value")
     cells = cells.join(raw, on=["row_number", "field"], how="left")
     rows = []
     for cell in cells.iter_rows(named=True):
