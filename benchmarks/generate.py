@@ -463,7 +463,7 @@ def generate_history(con: duckdb.DuckDBPyConnection, projects: int = 5000, days:
     and completion 0–3 days after the bureau; the owning bureau reports a campaign project's
     procedure (for ~35 % of them) from the day it accepted the application. Returns row counts.
     """
-    from warehouse.store import apply_schema
+    from warehouse.store import apply_schema, sql
 
     apply_schema(con)
     con.execute("SET enable_progress_bar = false")
@@ -597,6 +597,8 @@ def generate_history(con: duckdb.DuckDBPyConnection, projects: int = 5000, days:
     """)
     con.unregister("bench_registry")
     con.unregister("bench_procedures")
+    # The history is written in bulk, not through the merge: close each version as the merge would.
+    con.execute(sql("migrations/005_valid_to.sql"))
     counts = {table: con.execute(f"SELECT count(*) FROM core.{table}").fetchall()[0][0]
               for table in ("procedure_version", "project_version", "submission")}
     counts["changed_per_day"] = con.execute("""

@@ -26,7 +26,7 @@ def test_a_version_1_warehouse_is_migrated_with_its_data_intact(data_dir):
     write_csv(data_dir / "inbox" / "FGW" / "立项.csv", [["填报日期：2023-01-29"], PROCEDURE_HEADER,
               [CODE, "立项", "是", "已办结", "", "", "2023-01-29", "葫发改备〔2023〕3号"]])
     assert main(["run", "--data-dir", str(data_dir), "--as-of", "2023-01-29"]) == 0
-    assert query(data_dir, "SELECT max(version) FROM core.schema_version") == [(4,)]
+    assert query(data_dir, "SELECT max(version) FROM core.schema_version") == [(5,)]
     assert query(data_dir, "SELECT project_name, source_row FROM core.project_version") == [("连山区老项目", 4)]
     assert query(data_dir, "SELECT submission_id, claim_key FROM core.submission ORDER BY seq")[0] == (
         "S000001-LS-0000aaaa", None)
@@ -99,3 +99,20 @@ def test_replaying_the_archive_into_an_empty_warehouse_gives_the_same_marts(tmp_
     for view, names in columns:
         sql = f"SELECT {names} FROM mart.{view} ORDER BY ALL"
         assert query(target, sql) == query(source, sql), view
+
+
+def test_a_late_file_between_two_reports_changes_only_its_own_days(data_dir):
+    _drop(data_dir, "LS", "项目.csv", [["填报日期：2023-01-27"], PROJECT_HEADER, project_row(CODE)])
+    for day, status, completed in (("2023-01-27", "正办理", ""), ("2023-01-29", "正办理", "")):
+        _drop(data_dir, "LS", f"手续{day}.csv", [[f"填报日期：{day}"], PROCEDURE_HEADER,
+                                                 [CODE, "能评", "是", status, "2023-02-10", "", completed, ""]])
+        assert main(["run", "--data-dir", str(data_dir), "--as-of", day]) == 0
+    # 连山区's file for the 28th arrives last: done on the 28th, back to in progress on the 29th (with a note).
+    _drop(data_dir, "LS", "补报0128.csv", [["填报日期：2023-01-28"], PROCEDURE_HEADER + ["备注"],
+                                          [CODE, "能评", "是", "已办结", "", "", "2023-01-28", "", "误报"]])
+    assert main(["run", "--data-dir", str(data_dir), "--as-of", "2023-01-28"]) == 0
+    statuses = dict(query(data_dir, "SELECT as_of_date::VARCHAR, status FROM mart.procedure_status"))
+    assert statuses == {"2023-01-27": "正办理", "2023-01-28": "已办结", "2023-01-29": "正办理"}
+    assert query(data_dir, "SELECT report_date::VARCHAR, valid_to::VARCHAR FROM core.procedure_version "
+                           "ORDER BY report_date") == [
+        ("2023-01-27", "2023-01-28"), ("2023-01-28", "2023-01-29"), ("2023-01-29", None)]

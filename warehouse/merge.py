@@ -59,6 +59,31 @@ def last_seq(con: duckdb.DuckDBPyConnection) -> int:
     return con.execute("SELECT coalesce(max(seq), 0) FROM core.submission").fetchall()[0][0]
 
 
+# What a version is a version of, per sheet.
+VERSION_KEYS = {
+    "project": ["project_code", "unit_code"],
+    "procedure": ["project_code", "procedure", "source_unit"],
+    "problem": ["project_code", "description", "source_unit"],
+}
+
+
+def close_versions(con: duckdb.DuckDBPyConnection, key: str, incoming: pl.DataFrame) -> None:
+    """Sets valid_to (the next version's report date) on every version of the keys just written,
+    so a late file for an earlier date slots in between and the days after it stay right."""
+    table, keys = VERSION_TABLES[key][0], VERSION_KEYS[key]
+    on = " AND ".join(f"v.{column} = n.{column}" for column in keys)
+    con.register("touched_keys", incoming.select(keys).unique())
+    try:
+        con.execute(f"""
+            UPDATE {table} AS v SET valid_to = n.next_date
+            FROM (SELECT {", ".join(keys)}, report_date,
+                         lead(report_date) OVER (PARTITION BY {", ".join(keys)} ORDER BY report_date) AS next_date
+                  FROM {table} SEMI JOIN touched_keys USING ({", ".join(keys)})) AS n
+            WHERE {on} AND v.report_date = n.report_date AND v.valid_to IS DISTINCT FROM n.next_date""")
+    finally:
+        con.unregister("touched_keys")
+
+
 def merge_submission(
     con: duckdb.DuckDBPyConnection,
     record: SubmissionRecord,
@@ -88,6 +113,7 @@ def merge_submission(
                 source_row="row_number",
             )
             insert(con, table, incoming, replace=True)
+            close_versions(con, key, incoming)
         conflicts = conflict_rows(con, record.submission_id)
         disagreements = conflict_findings(conflicts)
         if not disagreements.is_empty():

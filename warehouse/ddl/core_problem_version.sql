@@ -13,5 +13,6 @@ CREATE TABLE IF NOT EXISTS core.problem_version (
     submission_id    VARCHAR NOT NULL,
     seq              BIGINT NOT NULL,
     source_row       INTEGER NOT NULL,
+    valid_to         DATE,  -- the next version's report date (exclusive); NULL while current
     PRIMARY KEY (project_code, description, source_unit, report_date)
 );

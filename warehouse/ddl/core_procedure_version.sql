@@ -19,5 +19,6 @@ CREATE TABLE IF NOT EXISTS core.procedure_version (
     submission_id   VARCHAR NOT NULL,
     seq             BIGINT NOT NULL,
     source_row      INTEGER NOT NULL,
+    valid_to        DATE,  -- the next version's report date (exclusive); NULL while current
     PRIMARY KEY (project_code, procedure, source_unit, report_date)
 );

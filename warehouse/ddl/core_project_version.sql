@@ -15,5 +15,6 @@ CREATE TABLE IF NOT EXISTS core.project_version (
     submission_id       VARCHAR NOT NULL,
     seq                 BIGINT NOT NULL,
     source_row          INTEGER NOT NULL,
+    valid_to            DATE,  -- the next version's report date (exclusive); NULL while current
     PRIMARY KEY (project_code, unit_code, report_date)
 );

@@ -5,9 +5,7 @@
 WITH latest AS (
     SELECT v.*
     FROM core.procedure_version AS v
-    WHERE v.report_date <= $as_of_date
-    QUALIFY row_number() OVER (
-        PARTITION BY v.project_code, v.procedure, v.source_unit ORDER BY v.report_date DESC, v.seq DESC) = 1
+    WHERE v.report_date <= $as_of_date AND (v.valid_to IS NULL OR v.valid_to > $as_of_date)
 ),
 reported AS (SELECT DISTINCT project_code, procedure FROM latest),
 paired AS (
