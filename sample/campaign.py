@@ -20,9 +20,10 @@ from pathlib import Path
 
 import xlsxwriter
 
+from schemas import reference
+
 SAMPLE_REPORT_DATE = date(2023, 1, 29)
 SEED = 20230129
-REFERENCE_DIR = Path(__file__).resolve().parents[1] / "schemas" / "reference"
 CREATED = datetime(2023, 1, 29, 9, 0, 0)
 
 DONE, IN_PROGRESS, PENDING = "已办结", "正办理", "待办"
@@ -96,28 +97,14 @@ PROBLEMS = (  # (description, responsible bureau; None = the project's own count
 )
 
 
-# ---- reference data ----------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Unit:
-    code: str
-    name: str
-    kind: str
-    admin_code: str
-
-
-def _reference(name: str) -> list[dict[str, str]]:
-    with open(REFERENCE_DIR / name, encoding="utf-8-sig", newline="") as f:
-        return list(csv.DictReader(f))
-
-
-def load_units() -> list[Unit]:
-    return [Unit(r["unit_code"], r["unit_name"], r["kind"], r["admin_code"]) for r in _reference("units.csv")]
+# ---- reference data (the project's own: schemas.reference) ---------------------------------------
+def load_units() -> list[reference.Unit]:
+    return list(reference.units().values())
 
 
 def load_procedures() -> list[tuple[str, str]]:
     """(procedure, owner unit code) in the reference sort order."""
-    rows = sorted(_reference("procedures.csv"), key=lambda r: int(r["sort_order"]))
-    return [(r["procedure"], r["owner_unit"]) for r in rows]
+    return list(reference.procedures().items())
 
 
 # ---- the truth -------------------------------------------------------------------------------
@@ -138,7 +125,7 @@ class Procedure:
 class Project:
     code: str
     name: str
-    unit: Unit
+    unit: reference.Unit
     builder: str
     investment: int  # 万元
     planned_start: date
@@ -174,12 +161,12 @@ class Problem:
 @dataclass
 class Campaign:
     report_date: date
-    units: list[Unit]
+    units: list[reference.Unit]
     procedures: list[tuple[str, str]]
     projects: list[Project]
     problems: list[Problem]
 
-    def unit(self, code: str) -> Unit:
+    def unit(self, code: str) -> reference.Unit:
         return next(u for u in self.units if u.code == code)
 
 
@@ -191,16 +178,16 @@ def _days(rng: random.Random, first: date, last: date) -> date:
 
 
 class _TruthBuilder:
-    def __init__(self, rng: random.Random, units: list[Unit], kinds: list[str]):
+    def __init__(self, rng: random.Random, units: list[reference.Unit], kinds: list[str]):
         self.rng, self.units, self.kinds = rng, units, kinds
-        city = _reference("city.csv")[0]["city_code"]
+        city = reference.city().code
         self.park_admin_codes = [city] + [u.admin_code for u in units if u.kind == "county"]
         self.serials: set[str] = set()
         self.names: set[str] = set()
         self.leaders: dict[str, list[str]] = {}
         self.doc_counters: dict[str, int] = {}
 
-    def project(self, unit: Unit, campaign: bool) -> Project:
+    def project(self, unit: reference.Unit, campaign: bool) -> Project:
         rng = self.rng
         trade, industry, products, by_weight = rng.choice(INDUSTRIES)
         product, place, brand = rng.choice(products), rng.choice(PLACES), rng.choice(BRANDS)
@@ -224,7 +211,7 @@ class _TruthBuilder:
         planned = date(2023, 3, 15) if rng.random() < 0.3 else _days(rng, date(2023, 3, 1), date(2023, 9, 30))
         return Project(code, name, unit, builder, investment, planned, self.leader(unit), campaign)
 
-    def leader(self, unit: Unit) -> str:
+    def leader(self, unit: reference.Unit) -> str:
         if unit.code not in self.leaders:  # 连山区: "12名区领导包保36个项目"
             title = "主任" if unit.kind == "park" else {"区": "区长", "县": "县长", "市": "市长"}.get(unit.name[-1], "主任")
             pool: list[str] = []
@@ -482,7 +469,7 @@ SHEET_TITLES = {"项目": "百日攻坚项目台账", "手续": "百日攻坚项
 
 @dataclass
 class Submission:
-    unit: Unit
+    unit: reference.Unit
     style: Style
     tables: dict[str, list[Row]]  # sheet → rows
 
@@ -579,7 +566,7 @@ def _plant_deviations(by: dict[str, Submission]) -> None:
 # ---- rendering: how each unit spells things -------------------------------------------------
 @dataclass
 class Rendered:
-    unit: Unit
+    unit: reference.Unit
     style: Style
     file_name: str
     sheet: str
@@ -670,7 +657,7 @@ def render(sub: Submission, report_date: date = SAMPLE_REPORT_DATE) -> list[Rend
 
 
 # ---- writers ---------------------------------------------------------------------------------
-def _title_lines(unit: Unit, sheet: str, d: date) -> tuple[str, str]:
+def _title_lines(unit: reference.Unit, sheet: str, d: date) -> tuple[str, str]:
     return f"{unit.name}{SHEET_TITLES[sheet]}", f"填报单位：{unit.name}    填报日期：{d.year}年{d.month}月{d.day}日"
 
 
@@ -713,7 +700,7 @@ def _csv_bytes(t: Rendered, d: date) -> bytes:
     return buf.getvalue().encode(t.style.encoding)
 
 
-def _legacy_bytes(truth: Campaign, unit: Unit) -> bytes:
+def _legacy_bytes(truth: Campaign, unit: reference.Unit) -> bytes:
     """An old-format ledger (no 项目代码 at all), saved as CSV text under an .xls name."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
