@@ -40,7 +40,6 @@ class BriefingFiles:
     html: Path
     xlsx: Path
     figures: list[KeyFigure]
-    procedures: pl.DataFrame  # the city's completion by procedure, as on the page
     red: int
     yellow: int
     calendar_fallback: bool
@@ -84,7 +83,7 @@ def write_briefing(con: duckdb.DuckDBPyConnection, as_of: date, out_dir: Path) -
     html_path = _write_text(out_dir / HTML_NAME, html)
     tables = [block for section in sections for block in section.blocks if isinstance(block, Table)]
     xlsx_path = write_workbook(out_dir / XLSX_NAME, title, figures, tables)
-    return BriefingFiles(html_path, xlsx_path, figures, data.procedures, data.red.height, data.yellow.height,
+    return BriefingFiles(html_path, xlsx_path, figures, data.red.height, data.yellow.height,
                          bool(day["calendar_fallback"]))
 
 

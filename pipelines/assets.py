@@ -60,14 +60,13 @@ def submissions(context: dg.AssetExecutionContext, config: IngestConfig, setting
 
 
 def _ingest_metadata(result: BatchResult, quarantined: list) -> dict:
-    records = pl.DataFrame([r.__dict__ for r in result.records]) if result.records else None
     metadata = {
         "files": len(result.records),
         "rows_accepted": sum(r.rows_accepted for r in result.records),
         "rows_returned": sum(r.rows_rejected for r in result.records),
         "quarantined": len(quarantined),
     }
-    if records is not None:
+    if result.records:
         lines = ["| 单位 | 文件 | 填报日期 | 结果 | 接收行 | 退回行 |", "|---|---|---|---|---|---|"]
         for r in result.records:
             unit = reference.units()[r.unit_code].name

@@ -21,7 +21,7 @@ from warehouse.merge import SubmissionRecord, said
 
 OUTCOME_LABELS = {"accepted": "已接收", "partial": "部分接收", "returned": "退回", "duplicate": "重复"}
 OUTCOME_EXPLAINED = {"partial": "（部分行退回）", "duplicate": "报送（未作改动）"}
-FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+# A cell starting with one of these is a formula to Excel once edited (OWASP CSV injection).
 FORMULA_LEAD_PATTERN = r"^[=+\-@\t\r]"
 FIXED_TIMESTAMP = datetime(2000, 1, 1)
 MAX_COMMENTS = 2000  # comments are heavy in Excel; a file this bad is read from the 问题清单 sheet  # workbook metadata: keeps re-written returns byte-identical
@@ -128,7 +128,7 @@ def write_annotated(path: Path, findings: pl.DataFrame, grids: list[RawGrid]) ->
                               pl.when(pl.col("severity") == "error").then(pl.lit("退回")).otherwise(pl.lit("提示")))
     for row, values in enumerate(listing.iter_rows(), start=1):
         summary.write_row(row, 0, values)
-        if (value := values[5]) and value.startswith(FORMULA_LEADS):
+        if (value := values[5]) and re.match(FORMULA_LEAD_PATTERN, value):
             summary.write_string(row, 5, value, text)
     summary.set_column(0, 5, 14)
     summary.set_column(6, 6, 80)
