@@ -3,9 +3,9 @@
     python -m benchmarks.profile ingest [--rows 100000] [--format csv|xlsx]
         pyinstrument over one `submissions` run of the big 手续 file (after its registrations):
         the call tree, then the functions with the most time of their own, as file:line.
-    python -m benchmarks.profile rollup --db DATA/state/work.duckdb [--day 364]
-        DuckDB's own profile of one day's rollup queries on a generated history
-        (`python -m benchmarks.generate history --db …`): the operators with the most time.
+    python -m benchmarks.profile rollup --db DATA/state/work.duckdb [--day 364] [--days 31]
+        DuckDB's own profile of the rollup statements for a span of report dates ending on --day, on a
+        generated history (`python -m benchmarks.generate history --db …`): the operators with the most time.
 
 Profiles go to stdout; nothing here changes the pipeline.
 """
@@ -19,7 +19,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -84,31 +84,28 @@ def profile_ingest(rows: int, fmt: str, keep: Path | None) -> None:
             shutil.rmtree(work, ignore_errors=True)
 
 
-def profile_rollup(db: Path, day: int) -> None:
+def profile_rollup(db: Path, day: int, days: int) -> None:
     import duckdb
 
     from benchmarks.generate import HISTORY_START
-    from warehouse.rollup import ROLLUP_TABLES, refresh_calendar
-    from warehouse.store import sql
+    from warehouse.rollup import refresh_calendar, span_statements, stage_days
 
-    as_of = HISTORY_START + timedelta(days=day)
+    span = [HISTORY_START + timedelta(days=d) for d in range(max(0, day - days + 1), day + 1)]
     scratch = Path(tempfile.mkdtemp(prefix="diaodu-profile-")) / "work.duckdb"
     shutil.copyfile(db, scratch)  # the generated history stays as it was
     try:
         con = duckdb.connect(str(scratch))
         con.execute("SET enable_progress_bar = false")
-        refresh_calendar(con, as_of)
-        versions = con.execute("SELECT count(*) FROM core.procedure_version WHERE report_date <= ?", [as_of]).fetchall()
-        print(f"{as_of}: {versions[0][0]:,} procedure versions with report_date <= as_of")
-        for table in ROLLUP_TABLES:
-            query = sql(f"rollup/{table}.sql")
-            params = {k: v for k, v in {"as_of_date": as_of, "yellow_workdays": 3}.items() if f"${k}" in query}
-            output = scratch.with_suffix(f".{table}.json")
+        refresh_calendar(con, span[0], span[-1])
+        stage_days(con, span)
+        print(f"{span[0]} – {span[-1]} ({len(span)} report dates)")
+        for number, (table, statement, params) in enumerate(span_statements(span, 3, datetime(2024, 1, 3, 16))):
+            verb = statement.split()[0]
+            output = scratch.with_suffix(f".{number}.json")
             con.execute("PRAGMA enable_profiling = 'json'")
             con.execute(f"PRAGMA profiling_output = '{output}'")
             start = time.perf_counter()
-            con.execute(f"DELETE FROM rollup.{table} WHERE as_of_date = ?", [as_of])
-            con.execute(f"INSERT INTO rollup.{table} {query}", params)
+            con.execute(statement, params)
             elapsed = time.perf_counter() - start
             con.execute("PRAGMA disable_profiling")
             operators = []
@@ -127,9 +124,9 @@ def profile_rollup(db: Path, day: int) -> None:
             for root in profile.get("operator", [profile]):
                 walk(root)
             memory = profile.get("system", {}).get("peak_buffer_memory")
-            print(f"\nrollup/{table}.sql for {as_of}: {elapsed:.2f} s wall (DELETE + INSERT)"
+            print(f"\n{verb} rollup.{table}: {elapsed:.2f} s wall"
                   + (f", DuckDB peak buffer memory {memory / 2**30:.2f} GiB" if memory else "")
-                  + "; top operators of the INSERT (s, operator, rows out):")
+                  + "; top operators (s, operator, rows out):")
             for timing, name, rows, detail, depth in sorted(operators, reverse=True)[:10]:
                 print(f"  {timing:7.3f}  {name:<28} {rows:>12,}  {detail}")
         con.close()
@@ -146,12 +143,13 @@ def main(argv: list[str] | None = None) -> int:
     ingest.add_argument("--keep", type=Path, default=None, help="work here and keep it")
     rollup = commands.add_parser("rollup")
     rollup.add_argument("--db", type=Path, required=True)
-    rollup.add_argument("--day", type=int, default=364, help="report date as days after the campaign start")
+    rollup.add_argument("--day", type=int, default=364, help="last report date, as days after the campaign start")
+    rollup.add_argument("--days", type=int, default=31, help="report dates in the span")
     args = parser.parse_args(argv)
     if args.command == "ingest":
         profile_ingest(args.rows, args.format, args.keep)
     else:
-        profile_rollup(args.db, args.day)
+        profile_rollup(args.db, args.day, args.days)
     return 0
 
 

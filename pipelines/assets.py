@@ -15,7 +15,7 @@ from pipelines.resources import DiaoduSettings
 from schemas.reference import local_now, local_today
 from returns.receipts import OUTCOME_LABELS
 from schemas import reference
-from warehouse.rollup import city_completion, materialise_day
+from warehouse.rollup import city_completion, grain_duplicates, materialise_days
 
 # Single-run backfills are what make a 100-day backfill one run instead of 100 processes; the
 # parameter is marked beta, which we accept knowingly rather than print at every load.
@@ -112,14 +112,19 @@ def _ingest_checks(result: BatchResult):
                                       "never on the Monday–Friday fallback."),
         dg.AssetCheckSpec("counts_add_up", asset="daily_rollup",
                           description="For every unit and procedure: done + in progress + pending = required."),
+        dg.AssetCheckSpec("one_row_per_grain", asset="daily_rollup",
+                          description="The rollup tables hold one row per report date × project (× procedure, × "
+                                      "problem) for the dates materialised: their grain, checked here instead of "
+                                      "by a key index."),
     ],
 )
 def daily_rollup(context: dg.AssetExecutionContext, settings: DiaoduSettings):
     days = [date.fromisoformat(key) for key in context.partition_keys]
     as_of = days[-1]  # metadata and checks speak for the last day of a range
     with settings.warehouse().writing() as con:
-        sources = sorted({source for day in days
-                          for source in materialise_day(con, day, settings.yellow_workdays, local_now())})
+        by_day = materialise_days(con, days, settings.yellow_workdays, local_now())
+        sources = sorted({source for day_sources in by_day.values() for source in day_sources})
+        duplicates = grain_duplicates(con, days[0], as_of)
         unbalanced = con.execute(
             "SELECT count(*) FROM mart.procedure_rollup WHERE as_of_date BETWEEN ? AND ? "
             "AND done_count + in_progress_count + pending_count <> required_count", [days[0], as_of]).fetchall()[0][0]
@@ -146,6 +151,8 @@ def daily_rollup(context: dg.AssetExecutionContext, settings: DiaoduSettings):
                               severity=dg.AssetCheckSeverity.WARN, metadata={"sources": ",".join(sources)})
     yield dg.AssetCheckResult(check_name="counts_add_up", passed=unbalanced == 0,
                               metadata={"unbalanced_rows": unbalanced})
+    yield dg.AssetCheckResult(check_name="one_row_per_grain", passed=not any(duplicates.values()),
+                              metadata={f"{table}_extra_rows": count for table, count in duplicates.items()})
 
 
 @dg.asset(

@@ -21,7 +21,8 @@ def test_definitions_load_with_the_asset_graph_checks_sensor_and_schedule(tmp_pa
     assert keys == {"submissions", "daily_rollup", "daily_briefing"}
     assert graph.get(dg.AssetKey("daily_rollup")).parent_keys == {dg.AssetKey("submissions")}
     checks = {key.name for key in graph.asset_check_keys}
-    assert {"no_rows_returned", "no_files_returned_whole", "calendar_known", "counts_add_up"} <= checks
+    assert {"no_rows_returned", "no_files_returned_whole", "calendar_known", "counts_add_up",
+            "one_row_per_grain"} <= checks
     assert defs.resolve_sensor_def("inbox_sensor") and defs.resolve_schedule_def("daily_rollup_job_schedule")
     assert defs.resolve_job_def("ingest_job").partitions_def.timezone == "Asia/Shanghai"
 

@@ -133,6 +133,8 @@ def test_a_backfill_of_a_range_is_one_run_that_re_judges_every_day(demo_dir):
             "dagster/asset_partition_range_start": "2023-01-30", "dagster/asset_partition_range_end": "2023-02-08"})
         assert result.success
         assert len(instance.get_runs(filters=dg.RunsFilter(job_name="daily_rollup_job"))) == 1
+        checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
+        assert checks == {"calendar_known": True, "counts_add_up": True, "one_row_per_grain": True}
     red = dict(query(demo_dir, "SELECT as_of_date::VARCHAR, red FROM mart.light_rollup WHERE unit_code = 'CITY'"))
     assert len(red) == 11 and red["2023-01-29"] < red["2023-02-08"]  # nobody reported: promises fall due
     assert len([p for p in (demo_dir / "outbox" / "dispatch").iterdir()]) == 11

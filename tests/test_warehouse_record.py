@@ -13,6 +13,7 @@ import duckdb
 
 from pipelines.cli import main
 from tests.conftest import PROCEDURE_HEADER, PROJECT_HEADER, project_row, query, write_csv
+from warehouse.store import Warehouse
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CODE = "2022-211402-26-03-000001"
@@ -23,10 +24,16 @@ def test_a_version_1_warehouse_is_migrated_with_its_data_intact(data_dir):
     work.parent.mkdir(parents=True)
     with duckdb.connect(str(work)) as con:
         con.execute((FIXTURES / "warehouse_v1.sql").read_text(encoding="utf-8"))
+    with Warehouse(data_dir).writing() as con:  # migrated on opening, before anything is rolled up again
+        keys = con.execute("SELECT table_name FROM duckdb_constraints() WHERE schema_name = 'rollup' "
+                           "AND constraint_type = 'PRIMARY KEY' ORDER BY ALL").fetchall()
+        carried = con.execute("SELECT as_of_date::VARCHAR, status, workdays_left FROM rollup.procedure_status").fetchall()
+    assert keys == [("rollup_run",)]  # version 6: the grain is an asset check, not a key index
+    assert carried == [("2023-01-28", "正办理", 11)]
     write_csv(data_dir / "inbox" / "FGW" / "立项.csv", [["填报日期：2023-01-29"], PROCEDURE_HEADER,
               [CODE, "立项", "是", "已办结", "", "", "2023-01-29", "葫发改备〔2023〕3号"]])
     assert main(["run", "--data-dir", str(data_dir), "--as-of", "2023-01-29"]) == 0
-    assert query(data_dir, "SELECT max(version) FROM core.schema_version") == [(5,)]
+    assert query(data_dir, "SELECT max(version) FROM core.schema_version") == [(6,)]
     assert query(data_dir, "SELECT project_name, source_row FROM core.project_version") == [("连山区老项目", 4)]
     assert query(data_dir, "SELECT submission_id, claim_key FROM core.submission ORDER BY seq")[0] == (
         "S000001-LS-0000aaaa", None)

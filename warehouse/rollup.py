@@ -1,4 +1,4 @@
-"""Daily rollups: the state as of a report date, re-judged against that date."""
+"""Daily rollups: the state as of each report date, re-judged against that date."""
 
 from __future__ import annotations
 
@@ -12,17 +12,25 @@ from warehouse import failpoints
 from warehouse.store import insert, sql
 
 CALENDAR_MARGIN = timedelta(days=400)
-# In dependency order: procedure status reads the day's project status.
-ROLLUP_TABLES = ("project_status", "procedure_status", "problem_status")
+# Report dates computed together: one query over a month of days costs about what three single
+# days did; the span bounds the memory (~1 GiB for 5,000 projects × 11 procedures × 31 days).
+SPAN_DAYS = 31
+# In dependency order (procedure status reads the day's project status), with each table's grain.
+ROLLUP_GRAINS = {
+    "project_status": ("as_of_date", "project_code"),
+    "procedure_status": ("as_of_date", "project_code", "procedure"),
+    "problem_status": ("as_of_date", "project_code", "description", "source_unit"),
+}
+ROLLUP_TABLES = tuple(ROLLUP_GRAINS)
 
 
-def refresh_calendar(con: duckdb.DuckDBPyConnection, as_of: date) -> list[str]:
-    """Rebuilds ref.calendar over every date the lights need; returns the sources used."""
+def refresh_calendar(con: duckdb.DuckDBPyConnection, first_day: date, last_day: date) -> list[str]:
+    """Rebuilds ref.calendar over every date the lights of these report dates need; returns the sources used."""
     earliest, latest = con.execute(
         "SELECT min(promised_date), max(promised_date) FROM core.procedure_version"
     ).fetchall()[0]
-    first = min(filter(None, [earliest, city().campaign_start, as_of])) - timedelta(days=1)
-    last = max(filter(None, [latest, as_of])) + CALENDAR_MARGIN
+    first = min(filter(None, [earliest, city().campaign_start, first_day])) - timedelta(days=1)
+    last = max(filter(None, [latest, last_day])) + CALENDAR_MARGIN
     calendar = calendar_frame(first, last)
     con.execute("BEGIN")
     con.execute("DELETE FROM ref.calendar")
@@ -31,43 +39,76 @@ def refresh_calendar(con: duckdb.DuckDBPyConnection, as_of: date) -> list[str]:
     return sorted(calendar["source"].unique().to_list())
 
 
-def calendar_sources_for(con: duckdb.DuckDBPyConnection, as_of: date) -> list[str]:
-    """Which calendar sources judged the lights of `as_of`: the days up to its furthest open promise."""
-    rows = con.execute(
-        """
-        SELECT DISTINCT c.source
-        FROM ref.calendar AS c,
-             (SELECT max(promised_date) AS horizon FROM rollup.procedure_status
-              WHERE as_of_date = $as_of AND required AND status IS DISTINCT FROM '已办结') AS open
-        WHERE c.day BETWEEN $as_of AND greatest($as_of, coalesce(open.horizon, $as_of))
-        """,
-        {"as_of": as_of},
-    ).fetchall()
-    return sorted(row[0] for row in rows)
+def spans(days: list[date], max_days: int = SPAN_DAYS) -> list[list[date]]:
+    """The report dates, sorted and cut into runs no longer than `max_days` from first to last."""
+    runs: list[list[date]] = []
+    for day in sorted(set(days)):
+        if runs and (day - runs[-1][0]).days < max_days:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    return runs
 
 
-def materialise_day(con: duckdb.DuckDBPyConnection, as_of: date, yellow_workdays: int, now: datetime) -> list[str]:
-    """Rewrites the rollup tables for one report date in one transaction."""
-    refresh_calendar(con, as_of)
-    params = {"as_of_date": as_of, "yellow_workdays": yellow_workdays}
-    con.execute("BEGIN")
-    try:
-        for table in ROLLUP_TABLES:
-            con.execute(f"DELETE FROM rollup.{table} WHERE as_of_date = ?", [as_of])
-            query = sql(f"rollup/{table}.sql")
-            con.execute(f"INSERT INTO rollup.{table} {query}", {k: v for k, v in params.items() if f"${k}" in query})
-        sources = calendar_sources_for(con, as_of)
-        failpoints.reach("mid_rollup")
-        con.execute(
-            "INSERT OR REPLACE INTO rollup.rollup_run BY NAME SELECT ? AS as_of_date, ? AS materialised_at, "
-            "? AS yellow_workdays, ? AS calendar_sources, (SELECT max(seq) FROM core.submission) AS submissions_seq",
-            [as_of, now, yellow_workdays, ",".join(sources)],
-        )
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
+def materialise_days(con: duckdb.DuckDBPyConnection, days: list[date], yellow_workdays: int,
+                     now: datetime, span_days: int = SPAN_DAYS) -> dict[date, list[str]]:
+    """Rewrites the rollup tables for these report dates, a span of dates per query and transaction;
+    returns each date's calendar sources."""
+    if not days:
+        return {}
+    refresh_calendar(con, min(days), max(days))
+    sources: dict[date, list[str]] = {}
+    for span in spans(days, span_days):
+        con.execute("BEGIN")
+        try:
+            stage_days(con, span)
+            for table, statement, params in span_statements(span, yellow_workdays, now):
+                if table == "rollup_run":
+                    failpoints.reach("mid_rollup")
+                con.execute(statement, params)
+            rows = con.execute("SELECT as_of_date, calendar_sources FROM rollup.rollup_run "
+                               "WHERE as_of_date IN (SELECT as_of_date FROM report_day)").fetchall()
+            con.execute("DROP TABLE report_day")
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        sources.update({day: [s for s in joined.split(",") if s] for day, joined in rows})
     return sources
+
+
+def stage_days(con: duckdb.DuckDBPyConnection, span: list[date]) -> None:
+    """The temp table report_day that the rollup queries read their report dates from."""
+    con.execute("CREATE OR REPLACE TEMP TABLE report_day AS SELECT unnest($days::DATE[]) AS as_of_date", {"days": span})
+
+
+def span_statements(span: list[date], yellow_workdays: int, now: datetime) -> list[tuple[str, str, dict]]:
+    """(table, statement, parameters) rewriting a span's rows, in order: each rollup table's DELETE and
+    INSERT, then rollup.rollup_run's rows."""
+    values = {"first": span[0], "last": span[-1], "yellow_workdays": yellow_workdays, "materialised_at": now}
+
+    def statement(table: str, text: str) -> tuple[str, str, dict]:
+        return table, text, {k: v for k, v in values.items() if f"${k}" in text}
+
+    statements = []
+    for table in ROLLUP_TABLES:
+        statements.append(statement(table, f"DELETE FROM rollup.{table} WHERE as_of_date BETWEEN $first AND $last "
+                                           "AND as_of_date IN (SELECT as_of_date FROM report_day)"))  # the range prunes
+        statements.append(statement(table, f"INSERT INTO rollup.{table} " + sql(f"rollup/{table}.sql")))
+    statements.append(statement("rollup_run", "INSERT OR REPLACE INTO rollup.rollup_run BY NAME "
+                                + sql("rollup/rollup_run.sql")))
+    return statements
+
+
+def grain_duplicates(con: duckdb.DuckDBPyConnection, first: date, last: date) -> dict[str, int]:
+    """Rows beyond one per grain in each rollup table between two report dates (0 when all is well)."""
+    counts = {}
+    for table, grain in ROLLUP_GRAINS.items():
+        keys = ", ".join(grain)
+        counts[table] = con.execute(
+            f"SELECT count(*) - count(DISTINCT ({keys})) FROM rollup.{table} WHERE as_of_date BETWEEN ? AND ?",
+            [first, last]).fetchall()[0][0]
+    return counts
 
 
 def stale_report_dates(con: duckdb.DuckDBPyConnection) -> list[date]:

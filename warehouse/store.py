@@ -42,6 +42,7 @@ def migrations() -> dict[int, Path]:
 
 
 SCHEMA_VERSION = max(migrations(), default=1)
+REBUILD_SUFFIX = "_before_rebuild"
 
 
 def stored_version(con: duckdb.DuckDBPyConnection) -> int | None:
@@ -57,15 +58,20 @@ def stored_version(con: duckdb.DuckDBPyConnection) -> int | None:
 
 def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Brings the file to the current schema: the DDL (a new file gets every table; an existing one
-    only the ref and rollup tables it lacks), the migrations after its version, then the views."""
+    only the ref and rollup tables it lacks), the migrations after its version, then the views.
+    A migration that changes a table's keys renames it to `<table>_before_rebuild`; the DDL then
+    creates the table anew and its rows are carried over by name."""
     version = stored_version(con)
     con.execute("BEGIN")
-    for path in sorted((SQL_DIR / "ddl").glob("*.sql")):
-        if version is None or not path.name.startswith("core_"):
-            con.execute(path.read_text(encoding="utf-8"))
+    create_tables(con, version)
     for number, path in sorted(migrations().items()):
         if version is not None and number > version:
             con.execute(path.read_text(encoding="utf-8"))
+    create_tables(con, version)
+    for schema, moved in con.execute("SELECT schema_name, table_name FROM duckdb_tables() "
+                                     "WHERE suffix(table_name, ?)", [REBUILD_SUFFIX]).fetchall():
+        con.execute(f"INSERT INTO {schema}.{moved.removesuffix(REBUILD_SUFFIX)} BY NAME SELECT * FROM {schema}.{moved}")
+        con.execute(f"DROP TABLE {schema}.{moved}")
     con.execute((SQL_DIR / "ddl" / "core_schema_version.sql").read_text(encoding="utf-8"))
     for number in range((version or SCHEMA_VERSION - 1) + 1, SCHEMA_VERSION + 1):
         con.execute("INSERT INTO core.schema_version VALUES (?, ?)", [number, reference.local_now()])
@@ -73,6 +79,14 @@ def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(path.read_text(encoding="utf-8"))
     con.execute("COMMIT")
     _load_reference(con)
+
+
+def create_tables(con: duckdb.DuckDBPyConnection, version: int | None) -> None:
+    """The tables of warehouse/ddl that are missing (every table in a new file; the core tables of an
+    existing file change only through migrations)."""
+    for path in sorted((SQL_DIR / "ddl").glob("*.sql")):
+        if version is None or not path.name.startswith("core_"):
+            con.execute(path.read_text(encoding="utf-8"))
 
 
 def _load_reference(con: duckdb.DuckDBPyConnection) -> None:
@@ -92,6 +106,11 @@ def _load_reference(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("COMMIT")
 
 
+# DuckDB's own buffers for a writer (it spills beyond): a year's backfill runs in ~1 GiB instead of
+# growing its cache towards 80 % of the machine, which the Dagster daemon and webserver share.
+MEMORY_LIMIT = "1GiB"
+
+
 class Warehouse:
     """The working database and the published file, under one data directory."""
 
@@ -107,7 +126,7 @@ class Warehouse:
         deadline = time.monotonic() + self.lock_wait_seconds
         while True:
             try:
-                return duckdb.connect(str(self.work_path))
+                return duckdb.connect(str(self.work_path), config={"memory_limit": MEMORY_LIMIT})
             except duckdb.IOException as error:
                 if "lock" not in str(error).lower() or time.monotonic() > deadline:
                     raise

@@ -1,6 +1,7 @@
 -- rollup.problem_status: each problem-ledger entry (问题台账) as of a report date: its latest accepted
 -- version (later report date, then later arrival, wins). Grain: as_of_date × project × problem
--- description × reporting unit. Rewritten whole for a date by the daily rollup.
+-- description × reporting unit, checked by the daily_rollup asset's one_row_per_grain check (no key
+-- index, as for procedure_status). Rewritten whole for a range of dates by the daily rollup.
 CREATE TABLE IF NOT EXISTS rollup.problem_status (
     as_of_date       DATE NOT NULL,
     project_code     VARCHAR NOT NULL,
@@ -12,6 +13,5 @@ CREATE TABLE IF NOT EXISTS rollup.problem_status (
     closed           BOOLEAN NOT NULL,
     closed_date      DATE,
     report_date      DATE NOT NULL,    -- the report date of the version that counts
-    submission_id    VARCHAR NOT NULL,
-    PRIMARY KEY (as_of_date, project_code, description, source_unit)
+    submission_id    VARCHAR NOT NULL
 );

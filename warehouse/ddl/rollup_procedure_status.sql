@@ -1,6 +1,8 @@
 -- rollup.procedure_status: each registered project's procedures as of a report date, with the
 -- authoritative status (the owning bureau's latest report beats the county's) and the light.
--- Grain: as_of_date × project × procedure. Rewritten whole for a date by the daily rollup.
+-- Grain: as_of_date × project × procedure, checked by the daily_rollup asset's one_row_per_grain check
+-- (no key index: a year of days is ~20 M rows, and the index tripled the cost of writing them).
+-- Rewritten whole for a range of dates by the daily rollup.
 CREATE TABLE IF NOT EXISTS rollup.procedure_status (
     as_of_date           DATE NOT NULL,
     project_code         VARCHAR NOT NULL,
@@ -24,6 +26,5 @@ CREATE TABLE IF NOT EXISTS rollup.procedure_status (
     unit_completed_date  DATE,
     bureau_unit          VARCHAR,
     bureau_status        VARCHAR,
-    bureau_completed_date DATE,
-    PRIMARY KEY (as_of_date, project_code, procedure)
+    bureau_completed_date DATE
 );

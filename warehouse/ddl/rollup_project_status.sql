@@ -1,5 +1,6 @@
 -- rollup.project_status: each project's registration as of a report date.
--- Grain: as_of_date × project. Rewritten whole for a date by the daily rollup.
+-- Grain: as_of_date × project, checked by the daily_rollup asset's one_row_per_grain check (no key
+-- index, as for procedure_status). Rewritten whole for a range of dates by the daily rollup.
 CREATE TABLE IF NOT EXISTS rollup.project_status (
     as_of_date         DATE NOT NULL,
     project_code       VARCHAR NOT NULL,
@@ -11,6 +12,5 @@ CREATE TABLE IF NOT EXISTS rollup.project_status (
     actual_start_date  DATE,
     responsible_leader VARCHAR,
     is_campaign        BOOLEAN NOT NULL,
-    submission_id      VARCHAR NOT NULL,
-    PRIMARY KEY (as_of_date, project_code)
+    submission_id      VARCHAR NOT NULL
 );

@@ -1,7 +1,9 @@
--- The rows of rollup.project_status for one report date ($as_of_date): each project's latest
--- accepted registration with report_date <= $as_of_date (the version valid on that date).
+-- The rows of rollup.project_status for the report dates in temp table report_day (all between
+-- $first and $last): for each date, each project's registration version valid on that date.
 SELECT
-    $as_of_date, project_code, unit_code, project_name, total_investment, planned_start_date,
-    construction_state, actual_start_date, responsible_leader, is_campaign, submission_id
-FROM core.project_version
-WHERE report_date <= $as_of_date AND (valid_to IS NULL OR valid_to > $as_of_date)
+    d.as_of_date, v.project_code, v.unit_code, v.project_name, v.total_investment, v.planned_start_date,
+    v.construction_state, v.actual_start_date, v.responsible_leader, v.is_campaign, v.submission_id
+FROM core.project_version AS v
+JOIN report_day AS d
+  ON v.report_date <= d.as_of_date AND coalesce(v.valid_to, DATE '9999-12-31') > d.as_of_date
+WHERE v.report_date <= $last AND coalesce(v.valid_to, DATE '9999-12-31') > $first
