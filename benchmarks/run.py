@@ -385,13 +385,20 @@ def worker_rollup(data: str, days: int) -> dict:
     spans = [dict(days=n, seconds=end - began, per_day_s=(end - began) / n)
              for (began, n), end in zip(span_starts, ends)]
 
+    # Flat means the cost does not grow with the days already stored: the first span again, now that
+    # the whole year is stored (same dates, same data), against its first time.
+    with warehouse.writing() as con:
+        start = time.perf_counter()
+        rollup.materialise_days(con, report_dates[:spans[0]["days"]], 3, now)
+        first_span_again_s = time.perf_counter() - start
+
     start = time.perf_counter()
     with warehouse.writing() as con:
         rollup.materialise_days(con, report_dates[-1:], 3, now)
     single_day_s = time.perf_counter() - start
     return dict(
         days=days, total_s=total_s, materialise_s=rolled - opened, around_s=total_s - (rolled - opened),
-        spans=spans, first_per_day_s=spans[0]["per_day_s"], last_per_day_s=spans[-1]["per_day_s"],
+        spans=spans, first_span_s=spans[0]["seconds"], first_span_again_s=first_span_again_s,
         single_day_s=single_day_s, rollup_rows=rows, db_bytes=warehouse.work_path.stat().st_size,
         peak_rss=peak_rss_bytes(),
     )
@@ -632,11 +639,12 @@ def table(results: dict) -> str:
                      f"procedure versions ({r['rollup_rows'] / 1e6:.1f} M procedure-day rows written), total",
                      seconds(r["materialise_s"]), "—", "—", f"< {TARGETS['rollup_total_s']:.0f} s",
                      met(r["materialise_s"] < TARGETS["rollup_total_s"])))
-        growth = r["last_per_day_s"] / r["first_per_day_s"]
-        rows.append((f"(3) time per report date: last span ({spans[-1]['days']} days) vs first span "
-                     f"({spans[0]['days']} days)", f"{r['last_per_day_s']:.3f} s/day",
-                     f"first: {r['first_per_day_s']:.3f} s/day", f"{growth:.1f}×", "flat (≤ 1.5×)",
-                     met(growth <= TARGETS["rollup_flat"])))
+        growth = r["first_span_again_s"] / r["first_span_s"]
+        rows.append((f"(3) flat: the first {spans[0]['days']} report dates again with all {r['days']} stored, vs "
+                     f"with none stored ({min(x['per_day_s'] for x in spans):.3f}–"
+                     f"{max(x['per_day_s'] for x in spans):.3f} s/day across the spans)",
+                     seconds(r["first_span_again_s"]), f"first time {seconds(r['first_span_s'])}", f"{growth:.2f}×",
+                     "flat (≤ 1.5×)", met(growth <= TARGETS["rollup_flat"])))
         rows.append((f"(3′) the whole single-run backfill: + {seconds(r['around_s'])} open, schema, checkpoint, "
                      f"published copy of {r['db_bytes'] / GIB:.1f} GiB, paid once per run (info)",
                      seconds(r["total_s"]), "—", "—", "—", "—"))
