@@ -2,7 +2,8 @@
 
 Files that arrive together are judged together: project registrations (项目) from every file are
 judged before procedure and problem rows, so a bureau's row about a project a county registers in
-the same batch is not returned as unknown. Each submission is merged in its own transaction, in
+the same batch is not returned as unknown; a unit's files for two report dates in one batch are
+judged against each other as if they had come one after the other. Each submission is merged in its own transaction, in
 arrival order. A unit's file never crashes the batch: every failure becomes a finding.
 """
 
@@ -196,31 +197,61 @@ def _read(submission: Submission, max_file_bytes: int, today: date) -> None:
 
 
 def _judge_all(submissions: list[Submission], con: duckdb.DuckDBPyConnection) -> None:
-    """Registrations first (from every file), then the rows that refer to them."""
+    """Registrations first (from every file), then the rows that refer to them. The rules that look
+    back at what a unit reported before see the warehouse and the unit's other files in this batch."""
     owners = registered_projects(con)
     for key in ("project", "procedure", "problem"):
+        judged: list[tuple[Submission, SheetJudgement]] = []
         for submission in (s for s in submissions if s.context is not None):
-            registered = []
             try:
-                for sheet in (s for s in submission.sheets if s.spec.key == key):
-                    judgement = judge(sheet, submission.context)
+                judgements = [judge(sheet, submission.context) for sheet in submission.sheets if sheet.spec.key == key]
+                for judgement in judgements:
                     judge_registrations(judgement, owners)
-                    context = submission.context
-                    if key == "procedure":
-                        judge_history(judgement, previous_statuses(con, context.unit.code, context.report_date))
-                    if key in LEDGER_KEYS and not context.unit.is_bureau:
-                        judge_ledger(judgement, reported_before(con, key, context.unit.code, context.report_date))
-                    submission.judgements.append(judgement)
-                    if key == "project":
-                        registered.append(judgement.accepted.select("project_code", owner_unit=pl.col("unit_code")))
-            except Exception as error:  # a file no rule foresaw: returned whole, the batch goes on
-                submission.judgements.clear()
-                submission.context = None
-                submission.reject_file("file.unreadable", f"内容无法处理（{type(error).__name__}）")
+            except Exception as error:
+                _unforeseen(submission, error)
                 continue
+            submission.judgements += judgements
+            judged += [(submission, judgement) for judgement in judgements]
             # Registrations count for the rest of the batch only once their whole file was judged.
-            for frame in registered:
-                owners = pl.concat([owners, frame.join(owners, on="project_code", how="anti")])
+            for judgement in judgements if key == "project" else []:
+                registered = judgement.accepted.select("project_code", owner_unit=pl.col("unit_code"))
+                owners = pl.concat([owners, registered.join(owners, on="project_code", how="anti")])
+        for submission, judgement in judged:
+            if submission.context is None:  # its file failed on another sheet
+                continue
+            try:
+                _judge_look_back(con, key, submission, judgement, judged)
+            except Exception as error:
+                _unforeseen(submission, error)
+
+
+def _judge_look_back(con: duckdb.DuckDBPyConnection, key: str, submission: Submission, judgement: SheetJudgement,
+                     judged: list[tuple[Submission, SheetJudgement]]) -> None:
+    """已办结 going back, and a full ledger's left-out rows, against what the unit reported before:
+    in the warehouse, and in its files of this batch for earlier report dates (for the ledger, the
+    same date too: another file of the same day)."""
+    context = submission.context
+    batch = [(other.context.report_date, other_judgement.accepted) for other, other_judgement in judged
+             if other is not submission and other.context is not None and other.context.unit.code == context.unit.code]
+    if key == "procedure":
+        keys = ["project_code", "procedure"]
+        earlier = [accepted.select(*keys, "status", report_date=pl.lit(day))
+                   for day, accepted in batch if day < context.report_date]
+        previous = (pl.concat([previous_statuses(con, context.unit.code, context.report_date), *earlier])
+                    .sort("report_date", maintain_order=True).unique(keys, keep="last", maintain_order=True))
+        judge_history(judgement, previous.select(*keys, "status"))
+    if key in LEDGER_KEYS and not context.unit.is_bureau:
+        keys = list(LEDGER_KEYS[key])
+        before = pl.concat([reported_before(con, key, context.unit.code, context.report_date),
+                            *(accepted.select(keys) for day, accepted in batch if day <= context.report_date)])
+        judge_ledger(judgement, before.unique(maintain_order=True))
+
+
+def _unforeseen(submission: Submission, error: Exception) -> None:
+    """A file no rule foresaw: returned whole, the batch goes on."""
+    submission.judgements.clear()
+    submission.context = None
+    submission.reject_file("file.unreadable", f"内容无法处理（{type(error).__name__}）")
 
 
 def _accepted(submission: Submission) -> dict[str, pl.DataFrame]:

@@ -3,7 +3,9 @@ column) for the unit that sent it, the pipeline still running, and no accepted d
 
 from __future__ import annotations
 
+import os
 import shutil
+import time
 from dataclasses import dataclass, field
 
 import openpyxl
@@ -229,3 +231,24 @@ def test_a_sheet_of_100000_rows_is_read_whole(baseline, tmp_path):
     assert ingest(data_dir).success
     assert query(data_dir, "SELECT rows_total, rows_accepted FROM core.submission ORDER BY seq DESC LIMIT 1") == [
         (100_000, 100_000)]
+
+
+@pytest.mark.parametrize("later_date_arrives_first", [False, True])
+def test_a_units_files_for_two_dates_in_one_batch_are_judged_one_after_the_other(baseline, tmp_path,
+                                                                                  later_date_arrives_first):
+    data_dir = tmp_path / "data"
+    shutil.copytree(baseline, data_dir)
+    done = procedure(LS_A, "立项", status="已办结", completed="2023-01-20")
+    friday = drop(data_dir, "LS", "手续1.29.csv", csv_bytes(dated("2023-01-29") + [PROCEDURE, done, procedure(
+        LS_A, "能评", status="已办结", completed="2023-01-29"), procedure(LS_A, "环评")]))
+    # The 30th takes 能评 back to 正办理 without a note, and leaves 环评 (new on the 29th) out.
+    saturday = drop(data_dir, "LS", "手续1.30.csv", csv_bytes(dated("2023-01-30") + [PROCEDURE, done,
+                                                                                   procedure(LS_A, "能评")]))
+    first, second = (saturday, friday) if later_date_arrives_first else (friday, saturday)
+    os.utime(first, (time.time() - 90, time.time() - 90))
+    os.utime(second, (time.time() - 60, time.time() - 60))
+    assert ingest(data_dir).success
+    found = set(query(data_dir, "SELECT s.report_date::VARCHAR, f.rule, f.row_number, f.value FROM core.finding AS f "
+                                "JOIN core.submission AS s USING (submission_id) WHERE s.report_date > '2023-01-28'"))
+    assert found == {("2023-01-30", "procedure.status_backwards", 5, "正办理"),
+                     ("2023-01-30", "procedure.missing_from_ledger", None, f"{LS_A} 环评")}

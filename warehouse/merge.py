@@ -148,9 +148,9 @@ def reported_before(con: duckdb.DuckDBPyConnection, key: str, unit_code: str, re
 
 
 def previous_statuses(con: duckdb.DuckDBPyConnection, unit_code: str, report_date: date) -> pl.DataFrame:
-    """The unit's latest accepted status of each procedure before `report_date`."""
+    """The unit's latest accepted status of each procedure before `report_date`, and its report date."""
     return con.sql(
-        "SELECT project_code, procedure, status FROM core.procedure_version "
+        "SELECT project_code, procedure, status, report_date FROM core.procedure_version "
         "WHERE source_unit = $unit AND report_date < $report_date "
         "QUALIFY row_number() OVER (PARTITION BY project_code, procedure ORDER BY report_date DESC, seq DESC) = 1",
         params={"unit": unit_code, "report_date": report_date},
