@@ -2,8 +2,8 @@
 
 Files that arrive together are judged together: project registrations (项目) from every file are
 judged before procedure and problem rows, so a bureau's row about a project a county registers in
-the same batch is not returned as unknown; a unit's files for two report dates in one batch are
-judged against each other as if they had come one after the other. Each submission is merged in its own transaction, in
+the same batch is not returned as unknown; a unit's files in one batch are judged against each
+other as if they had come one after the other, in report-date order. Each submission is merged in its own transaction, in
 arrival order. A unit's file never crashes the batch: every failure becomes a finding.
 """
 
@@ -198,7 +198,9 @@ def _read(submission: Submission, max_file_bytes: int, today: date) -> None:
 
 def _judge_all(submissions: list[Submission], con: duckdb.DuckDBPyConnection) -> None:
     """Registrations first (from every file), then the rows that refer to them. The rules that look
-    back at what a unit reported before see the warehouse and the unit's other files in this batch."""
+    back at what a unit reported before see the warehouse and the unit's files of this batch that
+    come before, in report-date then arrival order: as if the unit had sent them one after the other."""
+    arrival = {id(submission): index for index, submission in enumerate(submissions)}
     owners = registered_projects(con)
     for key in ("project", "procedure", "problem"):
         judged: list[tuple[Submission, SheetJudgement]] = []
@@ -213,38 +215,49 @@ def _judge_all(submissions: list[Submission], con: duckdb.DuckDBPyConnection) ->
             submission.judgements += judgements
             judged += [(submission, judgement) for judgement in judgements]
             # Registrations count for the rest of the batch only once their whole file was judged.
-            for judgement in judgements if key == "project" else []:
-                registered = judgement.accepted.select("project_code", owner_unit=pl.col("unit_code"))
-                owners = pl.concat([owners, registered.join(owners, on="project_code", how="anti")])
-        for submission, judgement in judged:
+            owners = _with_registrations(owners, judgements if key == "project" else [])
+        judged.sort(key=lambda pair: (pair[0].context.report_date, arrival[id(pair[0])]))
+        for position, (submission, judgement) in enumerate(judged):
             if submission.context is None:  # its file failed on another sheet
                 continue
+            unit = submission.context.unit.code
+            before = [(other.context.report_date, other_judgement.accepted) for other, other_judgement in judged[:position]
+                      if other is not submission and other.context is not None and other.context.unit.code == unit]
             try:
-                _judge_look_back(con, key, submission, judgement, judged)
+                _judge_look_back(con, key, submission, judgement, before)
             except Exception as error:
                 _unforeseen(submission, error)
+        if key == "project":  # a file returned whole after all registers nothing
+            owners = _with_registrations(registered_projects(con),
+                                         [judgement for submission, judgement in judged if submission.context is not None])
+
+
+def _with_registrations(owners: pl.DataFrame, judgements: list[SheetJudgement]) -> pl.DataFrame:
+    """Project owners, with the accepted registrations of these 项目 sheets for projects nobody owns yet."""
+    for judgement in judgements:
+        registered = judgement.accepted.select("project_code", owner_unit=pl.col("unit_code"))
+        owners = pl.concat([owners, registered.join(owners, on="project_code", how="anti")])
+    return owners
 
 
 def _judge_look_back(con: duckdb.DuckDBPyConnection, key: str, submission: Submission, judgement: SheetJudgement,
-                     judged: list[tuple[Submission, SheetJudgement]]) -> None:
-    """已办结 going back, and a full ledger's left-out rows, against what the unit reported before:
-    in the warehouse, and in its files of this batch for earlier report dates (for the ledger, the
-    same date too: another file of the same day)."""
+                     before: list[tuple[date, pl.DataFrame]]) -> None:
+    """已办结 going back, and a full ledger's left-out rows, against what the unit reported before: in
+    the warehouse, and (`before`: report date, accepted rows) in its files of this batch that come
+    before this one."""
     context = submission.context
-    batch = [(other.context.report_date, other_judgement.accepted) for other, other_judgement in judged
-             if other is not submission and other.context is not None and other.context.unit.code == context.unit.code]
     if key == "procedure":
         keys = ["project_code", "procedure"]
         earlier = [accepted.select(*keys, "status", report_date=pl.lit(day))
-                   for day, accepted in batch if day < context.report_date]
+                   for day, accepted in before if day < context.report_date]
         previous = (pl.concat([previous_statuses(con, context.unit.code, context.report_date), *earlier])
                     .sort("report_date", maintain_order=True).unique(keys, keep="last", maintain_order=True))
         judge_history(judgement, previous.select(*keys, "status"))
     if key in LEDGER_KEYS and not context.unit.is_bureau:
         keys = list(LEDGER_KEYS[key])
-        before = pl.concat([reported_before(con, key, context.unit.code, context.report_date),
-                            *(accepted.select(keys) for day, accepted in batch if day <= context.report_date)])
-        judge_ledger(judgement, before.unique(maintain_order=True))
+        reported = pl.concat([reported_before(con, key, context.unit.code, context.report_date),
+                              *(accepted.select(keys) for _, accepted in before)])
+        judge_ledger(judgement, reported.unique(maintain_order=True))
 
 
 def _unforeseen(submission: Submission, error: Exception) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,17 +117,24 @@ def _read_csv(path: Path, file_name: str) -> RawGrid:
     return RawGrid(Path(file_name).stem, cells, 0, file_name)
 
 
+# A quoted field as Python's csv module and Polars both read it: opened right after a line start or
+# a comma, quotes inside doubled, closed right before a comma or a line end.
+WELL_QUOTED = re.compile(r'(?<![^,\n])"(?:[^"]|"")*"(?=,|\r?\n|\Z)')
+
+
 def _csv_cells(text: str) -> pl.DataFrame:
-    """Every field as text, rows padded to the widest. Polars' reader (10× faster) takes the width as
-    the most commas on a line + 1 (quoted commas only add empty columns, which nothing reads); a record
-    wider than that (a quoted line break) sends the file to Python's csv module instead."""
-    width = max((line.count(",") for line in text.splitlines()), default=-1) + 1
-    schema = {f"c{i}": pl.String for i in range(width)}
-    if width:
+    """Every field as text, rows padded to the widest. Polars' reader (10× faster) reads plain CSV: no
+    stray quote, no lone carriage return. It takes the width as the most commas on a line + 1 (quoted
+    commas only add empty columns, which nothing reads); a record wider than that (a quoted line
+    break), or anything else, goes to Python's csv module, which reads what people send as Excel does."""
+    plain = (text.strip() and ("\r" not in text or "\r" not in text.replace("\r\n", ""))
+             and ('"' not in text or '"' not in WELL_QUOTED.sub("", text)))
+    if plain:
+        width = max(line.count(",") for line in text.splitlines()) + 1
         try:
-            return pl.read_csv(text.encode("utf-8"), has_header=False, infer_schema=False, schema=schema,
-                               missing_columns="insert", raise_if_empty=False)
-        except pl.exceptions.PolarsError:  # wider than counted, or not CSV as polars reads it
+            return pl.read_csv(text.encode("utf-8"), has_header=False, infer_schema=False, missing_columns="insert",
+                               schema={f"c{i}": pl.String for i in range(width)}, raise_if_empty=False)
+        except pl.exceptions.PolarsError:  # a record wider than its lines
             pass
     try:
         rows = list(csv.reader(io.StringIO(text, newline="")))

@@ -233,22 +233,35 @@ def test_a_sheet_of_100000_rows_is_read_whole(baseline, tmp_path):
         (100_000, 100_000)]
 
 
-@pytest.mark.parametrize("later_date_arrives_first", [False, True])
-def test_a_units_files_for_two_dates_in_one_batch_are_judged_one_after_the_other(baseline, tmp_path,
-                                                                                  later_date_arrives_first):
+@pytest.mark.parametrize("arrival", [(29, 30, 31), (31, 30, 29), (30, 31, 29)])
+def test_a_units_files_for_several_dates_in_one_batch_are_judged_in_date_order(baseline, tmp_path, arrival):
     data_dir = tmp_path / "data"
     shutil.copytree(baseline, data_dir)
     done = procedure(LS_A, "立项", status="已办结", completed="2023-01-20")
-    friday = drop(data_dir, "LS", "手续1.29.csv", csv_bytes(dated("2023-01-29") + [PROCEDURE, done, procedure(
-        LS_A, "能评", status="已办结", completed="2023-01-29"), procedure(LS_A, "环评")]))
-    # The 30th takes 能评 back to 正办理 without a note, and leaves 环评 (new on the 29th) out.
-    saturday = drop(data_dir, "LS", "手续1.30.csv", csv_bytes(dated("2023-01-30") + [PROCEDURE, done,
-                                                                                   procedure(LS_A, "能评")]))
-    first, second = (saturday, friday) if later_date_arrives_first else (friday, saturday)
-    os.utime(first, (time.time() - 90, time.time() - 90))
-    os.utime(second, (time.time() - 60, time.time() - 60))
+    files = {
+        29: [done, procedure(LS_A, "能评", status="已办结", completed="2023-01-29"), procedure(LS_A, "环评")],
+        # The 30th and the 31st take 能评 back to 正办理 without a note and leave 环评 (new on the 29th) out.
+        30: [done, procedure(LS_A, "能评")],
+        31: [done, procedure(LS_A, "能评")],
+    }
+    for order, day in enumerate(arrival):
+        path = drop(data_dir, "LS", f"手续1.{day}.csv", csv_bytes(dated(f"2023-01-{day}") + [PROCEDURE, *files[day]]))
+        os.utime(path, (time.time() - 90 + order, time.time() - 90 + order))
     assert ingest(data_dir).success
     found = set(query(data_dir, "SELECT s.report_date::VARCHAR, f.rule, f.row_number, f.value FROM core.finding AS f "
                                 "JOIN core.submission AS s USING (submission_id) WHERE s.report_date > '2023-01-28'"))
-    assert found == {("2023-01-30", "procedure.status_backwards", 5, "正办理"),
-                     ("2023-01-30", "procedure.missing_from_ledger", None, f"{LS_A} 环评")}
+    assert found == {(f"2023-01-{day}", rule, row, value) for day in (30, 31) for rule, row, value in [
+        ("procedure.status_backwards", 5, "正办理"), ("procedure.missing_from_ledger", None, f"{LS_A} 环评")]}
+
+
+def test_a_second_file_of_the_same_day_counts_the_first_as_reported_before(baseline, tmp_path):
+    data_dir = tmp_path / "data"
+    shutil.copytree(baseline, data_dir)
+    ledger = [procedure(LS_A, "立项", status="已办结", completed="2023-01-20"), procedure(LS_A, "能评")]
+    first = drop(data_dir, "LS", "手续上午.csv", csv_bytes(dated() + [PROCEDURE, *ledger]))
+    second = drop(data_dir, "LS", "手续下午.csv", csv_bytes(dated() + [PROCEDURE, *ledger, procedure(LS_A, "环评")]))
+    os.utime(first, (time.time() - 90, time.time() - 90))
+    assert ingest(data_dir).success  # the morning's file knew nothing of 环评: it is not told it left it out
+    assert not query(data_dir, "SELECT * FROM core.finding WHERE rule LIKE '%missing_from_ledger'")
+    assert query(data_dir, "SELECT count(DISTINCT procedure) FROM core.procedure_version WHERE source_unit = 'LS' "
+                           "AND report_date = '2023-01-29'") == [(3,)]

@@ -137,6 +137,20 @@ def test_the_fast_csv_reader_reads_what_pythons_csv_module_reads(rows):
     assert _fields(_csv_cells(text)) == expected
 
 
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet='ab,"\n\r 填', max_size=40))
+def test_any_text_reads_as_pythons_csv_module_reads_it(text):
+    expected = [row[:max((i + 1 for i, cell in enumerate(row) if cell), default=0)]
+                for row in csv.reader(io.StringIO(text, newline=""))]
+    fields = _fields(_csv_cells(text))
+    assert fields == expected or (not any(expected) and not any(fields))  # blank either way
+
+
+def test_stray_quotes_do_not_swallow_the_next_row():
+    text = 'h1,h2\nA1,"a"b"c\nA2,d"\nA3,e\n'
+    assert _fields(_csv_cells(text)) == [["h1", "h2"], ["A1", 'ab"c'], ["A2", 'd"'], ["A3", "e"]]
+
+
 def test_a_quoted_line_break_is_one_cell():
     frame = _csv_cells('项目代码,备注\n2022-211402-26-03-000001,"第一行\n第二行,含逗号"\n')
     assert frame.row(1)[:2] == ("2022-211402-26-03-000001", "第一行\n第二行,含逗号")
