@@ -51,6 +51,7 @@ judged AS (
     FROM unit_report AS u
     FULL JOIN bureau_report AS b
       ON b.as_of_date = u.as_of_date AND b.project_code = u.project_code AND b.procedure = u.procedure
+     AND b.unit_code = u.unit_code  -- each registration's own pair
 )
 SELECT
     j.as_of_date, j.project_code, j.unit_code, j.procedure, j.is_campaign, j.required, j.status,
