@@ -3,8 +3,8 @@
 Files that arrive together are judged together: project registrations (项目) from every file are
 judged before procedure and problem rows, so a bureau's row about a project a county registers in
 the same batch is not returned as unknown; a unit's files in one batch are judged against each
-other as if they had come one after the other, in report-date order. Each submission is merged in its own transaction, in
-arrival order. A unit's file never crashes the batch: every failure becomes a finding.
+other as if they had come one after the other, in report-date order. Each submission is merged in
+its own transaction, in arrival order. A unit's file never crashes the batch: every failure becomes a finding.
 """
 
 from __future__ import annotations
@@ -200,7 +200,6 @@ def _judge_all(submissions: list[Submission], con: duckdb.DuckDBPyConnection) ->
     """Registrations first (from every file), then the rows that refer to them. The rules that look
     back at what a unit reported before see the warehouse and the unit's files of this batch that
     come before, in report-date then arrival order: as if the unit had sent them one after the other."""
-    arrival = {id(submission): index for index, submission in enumerate(submissions)}
     owners = registered_projects(con)
     for key in ("project", "procedure", "problem"):
         judged: list[tuple[Submission, SheetJudgement]] = []
@@ -214,9 +213,9 @@ def _judge_all(submissions: list[Submission], con: duckdb.DuckDBPyConnection) ->
                 continue
             submission.judgements += judgements
             judged += [(submission, judgement) for judgement in judgements]
-            # Registrations count for the rest of the batch only once their whole file was judged.
-            owners = _with_registrations(owners, judgements if key == "project" else [])
-        judged.sort(key=lambda pair: (pair[0].context.report_date, arrival[id(pair[0])]))
+            if key == "project":  # registrations count for the rest of the batch once their whole file was judged
+                owners = _with_registrations(owners, judgements)
+        judged.sort(key=lambda pair: pair[0].context.report_date)  # stable: arrival order within a date
         for position, (submission, judgement) in enumerate(judged):
             if submission.context is None:  # its file failed on another sheet
                 continue

@@ -24,8 +24,8 @@ ROLLUP_GRAINS = {
 ROLLUP_TABLES = tuple(ROLLUP_GRAINS)
 
 
-def refresh_calendar(con: duckdb.DuckDBPyConnection, first_day: date, last_day: date) -> list[str]:
-    """Rebuilds ref.calendar over every date the lights of these report dates need; returns the sources used."""
+def refresh_calendar(con: duckdb.DuckDBPyConnection, first_day: date, last_day: date) -> None:
+    """Rebuilds ref.calendar over every date the lights of these report dates need."""
     earliest, latest = con.execute(
         "SELECT min(promised_date), max(promised_date) FROM core.procedure_version"
     ).fetchall()[0]
@@ -36,7 +36,6 @@ def refresh_calendar(con: duckdb.DuckDBPyConnection, first_day: date, last_day: 
     con.execute("DELETE FROM ref.calendar")
     insert(con, "ref.calendar", calendar)
     con.execute("COMMIT")
-    return sorted(calendar["source"].unique().to_list())
 
 
 def spans(days: list[date], max_days: int = SPAN_DAYS) -> list[list[date]]:

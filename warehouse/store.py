@@ -62,16 +62,18 @@ def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
     A migration that changes a table's keys renames it to `<table>_before_rebuild`; the DDL then
     creates the table anew and its rows are carried over by name."""
     version = stored_version(con)
+    pending = [path for number, path in sorted(migrations().items()) if version is not None and number > version]
     con.execute("BEGIN")
     create_tables(con, version)
-    for number, path in sorted(migrations().items()):
-        if version is not None and number > version:
+    if pending:
+        for path in pending:
             con.execute(path.read_text(encoding="utf-8"))
-    create_tables(con, version)
-    for schema, moved in con.execute("SELECT schema_name, table_name FROM duckdb_tables() "
-                                     "WHERE suffix(table_name, ?)", [REBUILD_SUFFIX]).fetchall():
-        con.execute(f"INSERT INTO {schema}.{moved.removesuffix(REBUILD_SUFFIX)} BY NAME SELECT * FROM {schema}.{moved}")
-        con.execute(f"DROP TABLE {schema}.{moved}")
+        create_tables(con, version)  # anew, what a migration moved aside
+        for schema, moved in con.execute("SELECT schema_name, table_name FROM duckdb_tables() "
+                                         "WHERE suffix(table_name, ?)", [REBUILD_SUFFIX]).fetchall():
+            con.execute(f"INSERT INTO {schema}.{moved.removesuffix(REBUILD_SUFFIX)} BY NAME "
+                        f"SELECT * FROM {schema}.{moved}")
+            con.execute(f"DROP TABLE {schema}.{moved}")
     con.execute((SQL_DIR / "ddl" / "core_schema_version.sql").read_text(encoding="utf-8"))
     for number in range((version or SCHEMA_VERSION - 1) + 1, SCHEMA_VERSION + 1):
         con.execute("INSERT INTO core.schema_version VALUES (?, ?)", [number, reference.local_now()])
