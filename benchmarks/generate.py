@@ -33,9 +33,9 @@ import duckdb
 import polars as pl
 import xlsxwriter
 
-from sample.campaign import BRANDS, COMPANY_FORMS, DOC_WORDS, INDUSTRIES, LEVEL_WEIGHTS, LICENCE_WORDS, PHASES, \
+from diaodu.sample.campaign import BRANDS, COMPANY_FORMS, DOC_WORDS, INDUSTRIES, LEVEL_WEIGHTS, LICENCE_WORDS, PHASES, \
     PLACES, SURNAMES, OTHER_PROCEDURES
-from schemas import reference
+from diaodu.schemas import reference
 
 SEED = 20231106
 REPORT_DATE = date(2023, 1, 29)
@@ -463,7 +463,7 @@ def generate_history(con: duckdb.DuckDBPyConnection, projects: int = 5000, days:
     and completion 0–3 days after the bureau; the owning bureau reports a campaign project's
     procedure (for ~35 % of them) from the day it accepted the application. Returns row counts.
     """
-    from warehouse.store import apply_schema, sql
+    from diaodu.warehouse.store import apply_schema, sql
 
     apply_schema(con)
     con.execute("SET enable_progress_bar = false")

@@ -51,9 +51,9 @@ def profile_ingest(rows: int, fmt: str, keep: Path | None) -> None:
     import dagster as dg
     from pyinstrument import Profiler
 
-    import pipelines.assets as assets
+    import diaodu.pipelines.assets as assets
     from benchmarks.generate import write_ingest_set
-    from pipelines.resources import DiaoduSettings
+    from diaodu.pipelines.resources import DiaoduSettings
 
     work = keep or Path(tempfile.mkdtemp(prefix="diaodu-profile-"))
     try:
@@ -88,7 +88,7 @@ def profile_rollup(db: Path, day: int, days: int) -> None:
     import duckdb
 
     from benchmarks.generate import HISTORY_START
-    from warehouse.rollup import refresh_calendar, span_statements, stage_days
+    from diaodu.warehouse.rollup import refresh_calendar, span_statements, stage_days
 
     span = [HISTORY_START + timedelta(days=d) for d in range(max(0, day - days + 1), day + 1)]
     scratch = Path(tempfile.mkdtemp(prefix="diaodu-profile-")) / "work.duckdb"

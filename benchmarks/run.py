@@ -38,7 +38,7 @@ def local_today() -> date:
     """Today in the city's time zone: the report date a clerk writes on today's file."""
     from zoneinfo import ZoneInfo
 
-    from schemas import reference
+    from diaodu.schemas import reference
 
     return datetime.now(ZoneInfo(reference.city().timezone)).date()
 
@@ -68,11 +68,11 @@ def worker_ingest(set_dir: str, fmt: str, work: str) -> dict:
     import dagster as dg
     import duckdb
 
-    import intake.batch as batch
-    import pipelines.assets as assets
-    import warehouse.store as store
+    import diaodu.intake.batch as batch
+    import diaodu.pipelines.assets as assets
+    import diaodu.warehouse.store as store
     from benchmarks.generate import IngestSet
-    from pipelines.resources import DiaoduSettings
+    from diaodu.pipelines.resources import DiaoduSettings
 
     ingest = IngestSet(**{k: (Path(v) if k in ("registrations", "csv", "csv_gbk", "xlsx") else v)
                           for k, v in json.loads((Path(set_dir) / "set.json").read_text()).items()})
@@ -242,8 +242,8 @@ def polars_rules(frame, rules: list[tuple[str, str, object]], dtypes: dict[str, 
 def frictionless_schema(header: list[str]) -> dict:
     """The same column rules as a Table Schema over the .csv as written (its headers, its raw
     text). Table Schema has no cross-column rules: those (status required when 应办, …) are not in it."""
-    from schemas import reference
-    from schemas.models import APPROVAL_LEVELS, APPROVAL_MODES, DONE, IN_PROGRESS, PENDING
+    from diaodu.schemas import reference
+    from diaodu.schemas.models import APPROVAL_LEVELS, APPROVAL_MODES, DONE, IN_PROGRESS, PENDING
 
     def one_of(values):  # blanks around a value are tolerated, as diaodu's trimming does
         return r"\s*(" + "|".join(values) + r")\s*"
@@ -277,11 +277,11 @@ def worker_validate(set_dir: str, repeats: int) -> dict:
     import polars as pl
 
     from benchmarks.generate import INGEST_UNIT, REPORT_DATE
-    from intake.files import read_grids
-    from intake.sheets import locate
-    from schemas import reference
-    from schemas.models import ProcedureSheet
-    from schemas.validate import SubmissionContext, judge
+    from diaodu.intake.files import read_grids
+    from diaodu.intake.sheets import locate
+    from diaodu.schemas import reference
+    from diaodu.schemas.models import ProcedureSheet
+    from diaodu.schemas.validate import SubmissionContext, judge
 
     path = Path(json.loads((Path(set_dir) / "set.json").read_text())["csv"])
     context = SubmissionContext(reference.units()[INGEST_UNIT], REPORT_DATE, reference.city().code)
@@ -356,9 +356,9 @@ def worker_rollup(data: str, days: int) -> dict:
     """(3) backfill: every report date of the generated history in one `daily_rollup` run's way
     (`Warehouse.writing()` around `materialise_days`: open + schema, the spans, checkpoint, publish);
     then the last date alone the same way, as the daily 16:00 run."""
-    import warehouse.rollup as rollup
+    import diaodu.warehouse.rollup as rollup
     from benchmarks.generate import HISTORY_START
-    from warehouse.store import Warehouse
+    from diaodu.warehouse.store import Warehouse
 
     warehouse = Warehouse(Path(data))
     now = datetime(2024, 1, 3, 16, 0)
@@ -441,7 +441,7 @@ def measure_latency(work: Path, files: int, projects: int, timeout_s: float) -> 
     import dagster as dg
 
     from benchmarks.generate import INGEST_UNIT, SEED, make_projects, write_unit_workbook
-    from schemas import reference
+    from diaodu.schemas import reference
 
     import random
 
@@ -457,7 +457,7 @@ def measure_latency(work: Path, files: int, projects: int, timeout_s: float) -> 
     port = free_port()
     env = {**os.environ, "DAGSTER_HOME": str(home), "DIAODU_DATA_DIR": str(data), "PYTHONPATH": str(REPO)}
     log_path = work / "dagster_dev.log"
-    command = [str(Path(sys.executable).parent / "dagster"), "dev", "-m", "pipelines.definitions",
+    command = [str(Path(sys.executable).parent / "dagster"), "dev", "-m", "diaodu.pipelines.definitions",
                "-h", "127.0.0.1", "-p", str(port)]
     process = subprocess.Popen(command, cwd=REPO, env=env, stdout=open(log_path, "w"), stderr=subprocess.STDOUT,
                                start_new_session=True)
@@ -549,10 +549,10 @@ def in_process_seconds(work: Path, projects: int) -> float:
 
     import dagster as dg
 
-    import pipelines.assets as assets
+    import diaodu.pipelines.assets as assets
     from benchmarks.generate import INGEST_UNIT, SEED, make_projects, write_unit_workbook
-    from pipelines.resources import DiaoduSettings
-    from schemas import reference
+    from diaodu.pipelines.resources import DiaoduSettings
+    from diaodu.schemas import reference
 
     unit, today = reference.units()[INGEST_UNIT], local_today()
     ledger = make_projects(random.Random(SEED), unit, projects, today)

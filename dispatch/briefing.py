@@ -20,13 +20,13 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from dispatch import charts
-from dispatch.data import LEADING_PROCEDURES, BriefingData, read_briefing_data
-from dispatch.page import render_page
-from dispatch.tables import (Column, Figure, KeyFigure, Paragraph, Section, Table, change_text, day_text,
+from diaodu.dispatch import charts
+from diaodu.dispatch.data import LEADING_PROCEDURES, BriefingData, read_briefing_data
+from diaodu.dispatch.page import render_page
+from diaodu.dispatch.tables import (Column, Figure, KeyFigure, Paragraph, Section, Table, change_text, day_text,
                              full_day_text, points_text, rate_text)
-from dispatch.workbook import write_workbook
-from schemas import reference
+from diaodu.dispatch.workbook import write_workbook
+from diaodu.schemas import reference
 
 HTML_NAME, XLSX_NAME = "一日一调简报.html", "一日一调简报.xlsx"
 SLOWEST_NAMED = 3  # per group (县区园区, 部办局): the last ranked below the city's rate are named

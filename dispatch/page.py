@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from html import escape
 
-from dispatch.tables import Column, Figure, KeyFigure, Paragraph, Section, Table, cell_text
+from diaodu.dispatch.tables import Column, Figure, KeyFigure, Paragraph, Section, Table, cell_text
 
 SANS = "'Noto Sans CJK SC','Source Han Sans SC','Microsoft YaHei','PingFang SC','SimHei',sans-serif"
 SERIF = "'Noto Serif CJK SC','Source Han Serif SC','SimSun','Songti SC','STSong',serif"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import xlsxwriter
 
-from dispatch.tables import KeyFigure, Table
+from diaodu.dispatch.tables import KeyFigure, Table
 
 NUMBER_FORMATS = {"int": "0", "change": "+0;-0;0", "rate": "0.00%", "points": "+0.00;-0.00;0.00",
                   "money": "#,##0", "date": "yyyy-mm-dd"}

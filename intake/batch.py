@@ -18,17 +18,17 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from intake.files import FileRejected, RawGrid, read_grids
-from intake.inbox import ClaimedFile
-from intake.sheets import LocatedSheet, locate
-from returns.receipts import write_conflict_notices, write_returns
-from schemas import reference
-from schemas.validate import (
+from diaodu.intake.files import FileRejected, RawGrid, read_grids
+from diaodu.intake.inbox import ClaimedFile
+from diaodu.intake.sheets import LocatedSheet, locate
+from diaodu.returns.receipts import write_conflict_notices, write_returns
+from diaodu.schemas import reference
+from diaodu.schemas.validate import (
     SheetJudgement, SubmissionContext, findings_frame, judge, judge_history, judge_ledger, judge_registrations,
     message,
 )
-from warehouse import failpoints
-from warehouse.merge import (
+from diaodu.warehouse import failpoints
+from diaodu.warehouse.merge import (
     SubmissionRecord, conflict_rows, earlier_submission, finished_submission, last_seq, merge_submission,
     LEDGER_KEYS, previous_statuses, registered_projects, reported_before,
 )

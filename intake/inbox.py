@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from schemas import reference
+from diaodu.schemas import reference
 
 IGNORED_PREFIXES = (".", "~$")  # hidden files, Excel's lock files
 IGNORED_SUFFIXES = (".tmp", ".part", ".crdownload")

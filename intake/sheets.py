@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from intake.cells import as_date, clean_text
-from intake.files import FileRejected, RawGrid
-from schemas.models import SHEETS, SheetSpec
+from diaodu.intake.cells import as_date, clean_text
+from diaodu.intake.files import FileRejected, RawGrid
+from diaodu.schemas.models import SHEETS, SheetSpec
 
 HEADER_SCAN_ROWS = 30
 REPORT_DATE_HEADERS = {"填报日期", "报送日期", "填报时间"}

@@ -7,15 +7,15 @@ from datetime import date
 import dagster as dg
 import polars as pl
 
-from dispatch import briefing_dir, write_briefing
-from intake.batch import BatchResult, process_batch
-from intake.inbox import claim, leftover_claims, quarantine, scan_inbox
-from pipelines.partitions import daily_report_dates
-from pipelines.resources import DiaoduSettings
-from schemas.reference import local_now, local_today
-from returns.receipts import OUTCOME_LABELS
-from schemas import reference
-from warehouse.rollup import city_completion, grain_duplicates, materialise_days
+from diaodu.dispatch import briefing_dir, write_briefing
+from diaodu.intake.batch import BatchResult, process_batch
+from diaodu.intake.inbox import claim, leftover_claims, quarantine, scan_inbox
+from diaodu.pipelines.partitions import daily_report_dates
+from diaodu.pipelines.resources import DiaoduSettings
+from diaodu.schemas.reference import local_now, local_today
+from diaodu.returns.receipts import OUTCOME_LABELS
+from diaodu.schemas import reference
+from diaodu.warehouse.rollup import city_completion, grain_duplicates, materialise_days
 
 # Single-run backfills are what make a 100-day backfill one run instead of 100 processes; the
 # parameter is marked beta, which we accept knowingly rather than print at every load.

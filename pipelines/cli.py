@@ -13,13 +13,13 @@ from pathlib import Path
 import dagster as dg
 from dagster._core.instance.ref import InstanceRef  # no public way yet to point a yaml's storage elsewhere
 
-from dispatch import briefing_dir
-from pipelines.definitions import build_definitions
-from returns.receipts import OUTCOME_LABELS
-from schemas.reference import local_today
-from warehouse.merge import last_seq
-from warehouse.rollup import city_completion, stale_report_dates
-from warehouse.store import Warehouse
+from diaodu.dispatch import briefing_dir
+from diaodu.pipelines.definitions import build_definitions
+from diaodu.returns.receipts import OUTCOME_LABELS
+from diaodu.schemas.reference import local_today
+from diaodu.warehouse.merge import last_seq
+from diaodu.warehouse.rollup import city_completion, stale_report_dates
+from diaodu.warehouse.store import Warehouse
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # The terminal gets warnings and errors; the full run log is in the Dagster UI.
@@ -134,20 +134,20 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.command == "template":
-        from schemas.templates import write_templates
+        from diaodu.schemas.templates import write_templates
 
         for path in write_templates(args.out):
             print(path)
         return 0
     if args.command == "replay":
-        from pipelines.replay import replay
+        from diaodu.pipelines.replay import replay
 
         with instance_for(args.into) as instance:
             replayed = replay(args.data_dir, args.into, instance)
         print(f"重放{'完成' if replayed else '失败'}：{(args.into / 'warehouse.duckdb').resolve()}")
         return 0 if replayed else 1
     if args.command == "demo":
-        from sample.campaign import SAMPLE_REPORT_DATE, write_sample_campaign
+        from diaodu.sample.campaign import SAMPLE_REPORT_DATE, write_sample_campaign
 
         written = write_sample_campaign(args.data_dir / "inbox")
         print(f"示例台账已放入收件箱：{len(written)} 个文件 → {(args.data_dir / 'inbox').resolve()}")

@@ -4,11 +4,11 @@ import os
 
 import dagster as dg
 
-from pipelines.assets import daily_briefing, daily_rollup, submissions
-from pipelines.jobs import daily_rollup_job, ingest_job
-from pipelines.resources import DiaoduSettings
-from pipelines.schedules import daily_dispatch_schedule
-from pipelines.sensors import inbox_sensor, stale_rollup_sensor
+from diaodu.pipelines.assets import daily_briefing, daily_rollup, submissions
+from diaodu.pipelines.jobs import daily_rollup_job, ingest_job
+from diaodu.pipelines.resources import DiaoduSettings
+from diaodu.pipelines.schedules import daily_dispatch_schedule
+from diaodu.pipelines.sensors import inbox_sensor, stale_rollup_sensor
 
 
 def build_definitions(data_dir: str) -> dg.Definitions:

@@ -3,7 +3,7 @@ process: a subprocess per step would add a Python start (seconds) to every clerk
 
 import dagster as dg
 
-from pipelines.assets import daily_briefing, daily_rollup, submissions
+from diaodu.pipelines.assets import daily_briefing, daily_rollup, submissions
 
 # New files, then the rollup of the report date the run is for (today, by default), then its briefing.
 ingest_job = dg.define_asset_job(

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from schemas.reference import city
+from diaodu.schemas.reference import city
 
 daily_report_dates = dg.DailyPartitionsDefinition(
     start_date=city().campaign_start.isoformat(),

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipelines.definitions import build_definitions
-from schemas.reference import city
-from warehouse.store import Warehouse
+from diaodu.pipelines.definitions import build_definitions
+from diaodu.schemas.reference import city
+from diaodu.warehouse.store import Warehouse
 
 
 def replay(source: Path, target: Path, instance: dg.DagsterInstance) -> bool:

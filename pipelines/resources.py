@@ -5,7 +5,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from warehouse.store import Warehouse
+from diaodu.warehouse.store import Warehouse
 
 
 class DiaoduSettings(dg.ConfigurableResource):

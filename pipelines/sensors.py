@@ -13,12 +13,12 @@ import time
 
 import dagster as dg
 
-from intake.inbox import leftover_claims, scan_inbox
-from warehouse.merge import last_seq
-from warehouse.rollup import stale_report_dates
-from pipelines.jobs import daily_rollup_job, ingest_job
-from pipelines.resources import DiaoduSettings
-from schemas.reference import local_today
+from diaodu.intake.inbox import leftover_claims, scan_inbox
+from diaodu.warehouse.merge import last_seq
+from diaodu.warehouse.rollup import stale_report_dates
+from diaodu.pipelines.jobs import daily_rollup_job, ingest_job
+from diaodu.pipelines.resources import DiaoduSettings
+from diaodu.schemas.reference import local_today
 
 ABANDONED_CLAIM_SECONDS = 300
 

@@ -14,10 +14,10 @@ from pathlib import Path
 import polars as pl
 import xlsxwriter
 
-from intake.files import RawGrid
-from schemas import reference
-from warehouse import failpoints
-from warehouse.merge import SubmissionRecord, said
+from diaodu.intake.files import RawGrid
+from diaodu.schemas import reference
+from diaodu.warehouse import failpoints
+from diaodu.warehouse.merge import SubmissionRecord, said
 
 OUTCOME_LABELS = {"accepted": "已接收", "partial": "部分接收", "returned": "退回", "duplicate": "重复"}
 OUTCOME_EXPLAINED = {"partial": "（部分行退回）", "duplicate": "报送（未作改动）"}

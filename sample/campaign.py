@@ -20,7 +20,7 @@ from pathlib import Path
 
 import xlsxwriter
 
-from schemas import reference
+from diaodu.schemas import reference
 
 SAMPLE_REPORT_DATE = date(2023, 1, 29)
 SEED = 20230129

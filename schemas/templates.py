@@ -8,7 +8,7 @@ from pathlib import Path
 import polars as pl
 import xlsxwriter
 
-from schemas.models import PROBLEM, PROCEDURE, PROJECT, SheetSpec
+from diaodu.schemas.models import PROBLEM, PROCEDURE, PROJECT, SheetSpec
 
 TEMPLATE_ROWS = 1000
 TEMPLATES = {

@@ -10,11 +10,11 @@ from datetime import date
 import pandera.polars as pa
 import polars as pl
 
-from intake.cells import clean_text, typer_for
-from intake.sheets import LocatedSheet
-from schemas import reference
-from schemas.models import DONE, SheetSpec
-from schemas.workdays import add_workdays
+from diaodu.intake.cells import clean_text, typer_for
+from diaodu.intake.sheets import LocatedSheet
+from diaodu.schemas import reference
+from diaodu.schemas.models import DONE, SheetSpec
+from diaodu.schemas.workdays import add_workdays
 
 FINDING_SCHEMA = {
     "sheet": pl.String,

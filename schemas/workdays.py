@@ -13,7 +13,7 @@ from functools import cache
 import chinese_calendar
 import polars as pl
 
-from schemas.reference import REFERENCE_DIR
+from diaodu.schemas.reference import REFERENCE_DIR
 
 
 @cache

@@ -13,7 +13,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from pipelines.cli import main
+from diaodu.pipelines.cli import main
 from tests.conftest import PROCEDURE_HEADER, PROJECT_HEADER, query, write_csv
 
 AS_OF = "2023-01-29"
@@ -137,7 +137,7 @@ def test_the_page_is_self_contained(demo_dir):
 def test_the_dagster_run_recorded_the_briefing(demo_dir):
     import dagster as dg
 
-    from pipelines.cli import instance_for
+    from diaodu.pipelines.cli import instance_for
 
     with instance_for(demo_dir) as instance:
         event = instance.get_latest_materialization_event(dg.AssetKey("daily_briefing"))

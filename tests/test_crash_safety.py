@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from sample.campaign import write_sample_campaign
+from diaodu.sample.campaign import write_sample_campaign
 from tests.conftest import query
 
 VIEWS = {
@@ -28,7 +28,7 @@ def run_cli(data_dir: Path, kill_at: str | None = None) -> int:
     env.pop("DIAODU_KILL_AT", None)
     if kill_at:
         env["DIAODU_KILL_AT"] = kill_at
-    command = [sys.executable, "-m", "pipelines.cli", "run", "--data-dir", str(data_dir), "--as-of", "2023-01-29"]
+    command = [sys.executable, "-m", "diaodu.pipelines.cli", "run", "--data-dir", str(data_dir), "--as-of", "2023-01-29"]
     return subprocess.run(command, env=env, capture_output=True, timeout=300).returncode
 
 

@@ -8,9 +8,9 @@ from datetime import date
 
 import dagster as dg
 
-from pipelines.definitions import build_definitions
-from pipelines.resources import DiaoduSettings
-from pipelines.sensors import inbox_sensor
+from diaodu.pipelines.definitions import build_definitions
+from diaodu.pipelines.resources import DiaoduSettings
+from diaodu.pipelines.sensors import inbox_sensor
 from tests.conftest import PROJECT_HEADER, project_row, query, write_csv
 
 

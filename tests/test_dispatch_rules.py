@@ -9,8 +9,8 @@ from datetime import date
 import dagster as dg
 import pytest
 
-from pipelines.definitions import build_definitions
-from schemas.workdays import calendar_frame, day_kind
+from diaodu.pipelines.definitions import build_definitions
+from diaodu.schemas.workdays import calendar_frame, day_kind
 from tests.conftest import PROCEDURE_HEADER, PROJECT_HEADER, project_row, query, write_csv
 
 CODE = "2022-211402-26-03-000001"

@@ -8,7 +8,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from pipelines.cli import main
+from diaodu.pipelines.cli import main
 from tests.conftest import query
 
 AS_OF = "2023-01-29"
@@ -87,7 +87,7 @@ def test_inbox_is_emptied_and_bytes_are_archived(demo_dir):
 
 
 def test_runs_are_recorded_in_the_dagster_instance(demo_dir):
-    from pipelines.cli import instance_for
+    from diaodu.pipelines.cli import instance_for
 
     with instance_for(demo_dir) as instance:
         runs = instance.get_runs()
@@ -97,7 +97,7 @@ def test_runs_are_recorded_in_the_dagster_instance(demo_dir):
 
 
 def test_every_planted_error_is_returned_at_its_cell_and_nothing_else_is(demo_dir):
-    from sample.campaign import sample_deviations
+    from diaodu.sample.campaign import sample_deviations
 
     planted = {(d.unit_code, d.sheet, d.row_number, d.column) for d in sample_deviations()
                if d.kind == "error" and d.row_number is not None}
@@ -109,7 +109,7 @@ def test_every_planted_error_is_returned_at_its_cell_and_nothing_else_is(demo_di
 
 
 def test_disagreements_between_county_and_bureau_are_conflicts_not_findings(demo_dir):
-    from sample.campaign import sample_deviations
+    from diaodu.sample.campaign import sample_deviations
 
     planted = {d.unit_code for d in sample_deviations() if d.kind == "conflict"}
     conflicts = query(demo_dir, "SELECT unit_code, bureau_unit FROM mart.conflicts WHERE as_of_date = ?", [AS_OF])
@@ -124,8 +124,8 @@ def test_disagreements_between_county_and_bureau_are_conflicts_not_findings(demo
 def test_a_backfill_of_a_range_is_one_run_that_re_judges_every_day(demo_dir):
     import dagster as dg
 
-    from pipelines.cli import instance_for
-    from pipelines.definitions import build_definitions
+    from diaodu.pipelines.cli import instance_for
+    from diaodu.pipelines.definitions import build_definitions
 
     job = build_definitions(str(demo_dir)).resolve_job_def("daily_rollup_job")
     with instance_for(demo_dir) as instance:

@@ -11,11 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from intake.cells import as_amount, as_date, clean_text
-from intake.files import FileRejected, _csv_cells, read_grids
-from intake.sheets import locate
-from schemas import reference
-from schemas.validate import SubmissionContext, judge
+from diaodu.intake.cells import as_amount, as_date, clean_text
+from diaodu.intake.files import FileRejected, _csv_cells, read_grids
+from diaodu.intake.sheets import locate
+from diaodu.schemas import reference
+from diaodu.schemas.validate import SubmissionContext, judge
 from tests.conftest import PROCEDURE_HEADER, write_csv
 
 LS = SubmissionContext(reference.units()["LS"], date(2023, 1, 29), "211400")

@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from benchmarks.generate import HISTORY_START, generate_history
-from warehouse.rollup import ROLLUP_TABLES, grain_duplicates, materialise_days, spans
+from diaodu.warehouse.rollup import ROLLUP_TABLES, grain_duplicates, materialise_days, spans
 
 DAYS = 40
 NOW = datetime(2023, 2, 20, 16, 0)

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.cli import main
+from diaodu.pipelines.cli import main
 from tests.conftest import PROCEDURE_HEADER, PROJECT_HEADER, project_row, query, write_csv
-from warehouse.store import Warehouse
+from diaodu.warehouse.store import Warehouse
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CODE = "2022-211402-26-03-000001"
@@ -70,7 +70,7 @@ def test_a_late_file_for_an_earlier_day_re_judges_that_day_and_the_days_after(da
 
 
 def test_seventeen_units_in_the_same_minute_with_two_runs_at_once(data_dir):
-    from schemas.reference import procedures, units
+    from diaodu.schemas.reference import procedures, units
 
     owned = {owner: procedure for procedure, owner in procedures().items()}
     for number, unit in enumerate(units().values(), start=1):
@@ -80,7 +80,7 @@ def test_seventeen_units_in_the_same_minute_with_two_runs_at_once(data_dir):
         else:
             code = f"2022-{unit.admin_code or '211400'}-26-03-{number:06d}"
             _drop(data_dir, unit.code, f"{unit.name}.csv", [["填报日期：2023-01-29"], PROJECT_HEADER, project_row(code)])
-    command = [sys.executable, "-m", "pipelines.cli", "run", "--data-dir", str(data_dir), "--as-of", "2023-01-29"]
+    command = [sys.executable, "-m", "diaodu.pipelines.cli", "run", "--data-dir", str(data_dir), "--as-of", "2023-01-29"]
     runs = [subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for _ in range(2)]
     codes = [run.wait(timeout=300) for run in runs]
     assert codes == [0, 0], [run.stderr.read().decode()[-3000:] for run in runs]

@@ -13,10 +13,10 @@ from datetime import date, datetime
 import duckdb
 import polars as pl
 
-from schemas import reference
-from schemas.validate import findings_frame, message
-from warehouse import failpoints
-from warehouse.store import insert, sql
+from diaodu.schemas import reference
+from diaodu.schemas.validate import findings_frame, message
+from diaodu.warehouse import failpoints
+from diaodu.warehouse.store import insert, sql
 
 # Sheet key → (target table, the columns taken from the judged frame).
 VERSION_TABLES = {

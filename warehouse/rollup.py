@@ -6,10 +6,10 @@ from datetime import date, datetime, timedelta
 
 import duckdb
 
-from schemas.reference import city
-from schemas.workdays import calendar_frame
-from warehouse import failpoints
-from warehouse.store import insert, sql
+from diaodu.schemas.reference import city
+from diaodu.schemas.workdays import calendar_frame
+from diaodu.warehouse import failpoints
+from diaodu.warehouse.store import insert, sql
 
 CALENDAR_MARGIN = timedelta(days=400)
 # Report dates computed together: one query over a month of days costs about what three single

@@ -18,8 +18,8 @@ from typing import Iterator
 import duckdb
 import polars as pl
 
-from schemas import reference
-from warehouse import failpoints
+from diaodu.schemas import reference
+from diaodu.warehouse import failpoints
 
 SQL_DIR = Path(__file__).resolve().parent
 
