@@ -68,7 +68,7 @@ def worker_ingest(set_dir: str, fmt: str, work: str) -> dict:
     import dagster as dg
     import duckdb
 
-    import diaodu.intake.batch as batch
+    import diaodu.ingest.batch as batch
     import diaodu.pipelines.assets as assets
     import diaodu.warehouse.store as store
     from benchmarks.generate import IngestSet

@@ -39,15 +39,14 @@ class RawGrid:
         """0-based spreadsheet column of a grid column `c<i>`."""
         return self.first_column + int(grid_column[1:])
 
-    def cell_ref(self, grid_column: str | None, row_number: int | None) -> str | None:
-        if grid_column is None or row_number is None:
-            return None
+    def column_letters(self, grid_column: str) -> str:
+        """The spreadsheet column of a grid column, as Excel names it (A … Z, AA …)."""
         index, letters = self.column_index(grid_column), ""
         while True:
             index, remainder = divmod(index, 26)
             letters = chr(65 + remainder) + letters
             if index == 0:
-                return f"{letters}{row_number}"
+                return letters
             index -= 1
 
 

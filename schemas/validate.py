@@ -13,20 +13,10 @@ import polars as pl
 from diaodu.intake.cells import clean_text, typer_for
 from diaodu.intake.sheets import LocatedSheet
 from diaodu.schemas import reference
+from diaodu.schemas.findings import RuleError, build_findings, findings_frame
 from diaodu.schemas.models import DONE, SheetSpec
 from diaodu.schemas.workdays import add_workdays
 
-FINDING_SCHEMA = {
-    "sheet": pl.String,
-    "row_number": pl.Int32,
-    "column_name": pl.String,
-    "value": pl.String,
-    "rule": pl.String,
-    "message": pl.String,
-    "severity": pl.String,  # error: the row is returned; warning: told, nothing returned
-    "tab": pl.String,  # the worksheet tab (or .csv name) in the unit's own file
-    "cell": pl.String,  # the cell in the unit's own sheet, e.g. D12
-}
 # Pandera's built-in checks → the contract's rule codes.
 BUILTIN_RULES = {
     "not_nullable": "cell.required",
@@ -74,20 +64,6 @@ class SheetJudgement:
         return self.typed.filter(~pl.col("row_number").is_in(self.rejected_rows.implode()))
 
 
-def message(rule: str, **values: object) -> str:
-    template = reference.rule_messages()[rule]
-    return template.format_map(_Blank({key: "" if value is None else value for key, value in values.items()}))
-
-
-class _Blank(dict):
-    def __missing__(self, key: str) -> str:
-        return ""
-
-
-def findings_frame(rows: list[dict]) -> pl.DataFrame:
-    return pl.DataFrame(rows, schema=FINDING_SCHEMA)
-
-
 def judge(located: LocatedSheet, context: SubmissionContext) -> SheetJudgement:
     spec = located.spec
     typed, format_rules = _typed(located)
@@ -103,9 +79,8 @@ def judge(located: LocatedSheet, context: SubmissionContext) -> SheetJudgement:
         [
             _format_findings(located, typed, format_rules, context),
             _check_findings(located, typed, failures, context),
-            findings_frame([
-                dict(sheet=spec.name, row_number=None, column_name=header, value=None, rule="file.extra_columns",
-                     message=message("file.extra_columns", sheet=spec.name, detail=header), severity="warning")
+            build_findings([
+                dict(sheet=spec.name, column_name=header, rule="file.extra_columns", detail=header, severity="warning")
                 for header in located.extra_headers
             ]),
         ]
@@ -136,42 +111,45 @@ def _typed(located: LocatedSheet) -> tuple[pl.DataFrame, dict[str, str]]:
 
 
 def _finding_rows(located: LocatedSheet, cells: pl.DataFrame, context: SubmissionContext) -> pl.DataFrame:
-    """cells: row_number, field, rule, plus optional allowed/hint → findings with the unit's own words."""
+    """cells: row_number, field, rule, plus optional allowed/hint/detail → errors in the unit's own words:
+    its header as written, the value as it wrote it, the cell in its own sheet."""
     spec = located.spec
     failing = located.rows.filter(pl.col("row_number").is_in(cells["row_number"].implode()))
     raw = failing.unpivot(index="row_number", variable_name="field", value_name="value")
-    cells = cells.join(raw, on=["row_number", "field"], how="left")
-    rows = []
-    for cell in cells.iter_rows(named=True):
-        header, grid_column = located.columns.get(cell["field"], (spec.header(cell["field"]), None))
-        rows.append(dict(
-            sheet=spec.name, row_number=cell["row_number"], column_name=header, value=cell["value"],
-            tab=located.grid.sheet_name, cell=located.grid.cell_ref(grid_column, cell["row_number"]),
-            rule=cell["rule"], severity="error",
-            message=message(cell["rule"], column=header, value=cell["value"], allowed=cell.get("allowed"),
-                            hint=cell.get("hint"), detail=cell.get("detail"),
-                            unit_admin_code=context.unit.admin_code),
-        ))
-    return findings_frame(rows)
+    headers = {name: located.columns.get(name, (spec.header(name), None))[0] for name in spec.columns}
+    letters = {name: located.grid.column_letters(grid_column) for name, (_, grid_column) in located.columns.items()}
+    return build_findings(cells.join(raw, on=["row_number", "field"], how="left").with_columns(
+        sheet=pl.lit(spec.name),
+        column_name=pl.col("field").replace_strict(headers, return_dtype=pl.String),
+        tab=pl.lit(located.grid.sheet_name),
+        cell=pl.col("field").replace_strict(letters, default=None, return_dtype=pl.String)
+        + pl.col("row_number").cast(pl.String),
+        unit_admin_code=pl.lit(context.unit.admin_code),
+    ))
 
 
 def _format_findings(
     located: LocatedSheet, typed: pl.DataFrame, format_rules: dict[str, str], context: SubmissionContext
 ) -> pl.DataFrame:
     cells = [
-        typed.filter(pl.col(f"_bad_{name}")).select(
-            "row_number", field=pl.lit(name), rule=pl.lit(rule), allowed=pl.lit(None, pl.String),
-            hint=pl.lit(None, pl.String))
+        typed.filter(pl.col(f"_bad_{name}")).select("row_number", field=pl.lit(name), rule=pl.lit(rule))
         for name, rule in format_rules.items()
     ]
-    return _finding_rows(located, pl.concat(cells), context) if cells else findings_frame([])
+    return _finding_rows(located, pl.concat(cells), context) if cells else findings_frame()
 
 
 def _check_findings(
     located: LocatedSheet, typed: pl.DataFrame, failures: pl.DataFrame | None, context: SubmissionContext
 ) -> pl.DataFrame:
     if failures is None or failures.is_empty():
-        return findings_frame([])
+        return findings_frame()
+    # Every failure of a row-level rule names its row; one without a row is a rule that could not
+    # run at all (a renamed column, a typo in an expression): it must stop the file, not pass it.
+    broken = failures.filter(pl.col("index").is_null())
+    if not broken.is_empty():
+        raise RuleError(f"the “{located.spec.name}” sheet's rules could not run: " + "; ".join(
+            f"{column} / {check}: {case}" for column, check, case in broken.select("column", "check", "failure_case")
+            .iter_rows()))
     columns = located.spec.columns
     allowed = {
         name: "、".join(check.statistics["allowed_values"])
@@ -180,8 +158,7 @@ def _check_findings(
     hints = {name: column.metadata["hint"] for name, column in columns.items() if (column.metadata or {}).get("hint")}
     positions = typed.select("row_number").with_row_index("index").with_columns(pl.col("index").cast(pl.Int32))
     cells = (
-        failures.filter(pl.col("index").is_not_null())
-        .join(positions, on="index", how="left")
+        failures.join(positions, on="index", how="left")
         .select(
             "row_number",
             field=pl.col("column"),
@@ -226,21 +203,20 @@ def judge_ledger(judgement: SheetJudgement, reported_before: pl.DataFrame) -> No
     the sheet's key columns) and leaves out now is kept as last reported, and the unit is told."""
     keys = reported_before.columns
     missing = reported_before.join(judgement.typed.select(keys).drop_nulls(), on=keys, how="anti").sort(keys)
-    rule = f"{judgement.spec.key}.missing_from_ledger"
-    warnings = findings_frame([
-        dict(sheet=judgement.spec.name, row_number=None, column_name=judgement.spec.header("project_code"),
-             value=" ".join(key), rule=rule, severity="warning", message=message(rule, value=" ".join(key)),
-             tab=None, cell=None)
-        for key in missing.iter_rows()
-    ])
+    warnings = build_findings(missing.select(
+        sheet=pl.lit(judgement.spec.name), column_name=pl.lit(judgement.spec.header("project_code")),
+        value=pl.concat_str(keys, separator=" "), rule=pl.lit(f"{judgement.spec.key}.missing_from_ledger"),
+        severity=pl.lit("warning"),
+    ))
     judgement.findings = pl.concat([judgement.findings, warnings])
 
 
 def _add_findings(judgement: SheetJudgement, rule_rows: list[tuple[pl.DataFrame, str, str]]) -> None:
-    """rule_rows: (rows with row_number and detail, the field to mark, the rule)."""
+    """rule_rows: (rows with row_number, detail and the other values a message names, the field to mark,
+    the rule)."""
     cells = pl.concat([
-        rows.select("row_number", field=pl.lit(field), rule=pl.lit(rule), allowed=pl.lit(None, pl.String),
-                    hint=pl.lit(None, pl.String), detail="detail")
+        rows.select("row_number", "detail", "procedure" if "procedure" in rows.columns else pl.lit(None, pl.String)
+                    .alias("procedure"), field=pl.lit(field), rule=pl.lit(rule))
         for rows, field, rule in rule_rows
     ])
     if not cells.is_empty():

@@ -14,7 +14,7 @@ import duckdb
 import polars as pl
 
 from diaodu.schemas import reference
-from diaodu.schemas.validate import findings_frame, message
+from diaodu.schemas.findings import build_findings
 from diaodu.warehouse import failpoints
 from diaodu.warehouse.store import insert, sql
 
@@ -52,6 +52,7 @@ class SubmissionRecord:
     archive_path: str  # empty when the file was too large to keep
     claim_key: str  # which drop this was: unit / arrival time / file name
     batch_id: str  # the files judged together with it
+    internal_error: str | None = None  # the traceback when a failure of ours kept the file out
 
 
 def last_seq(con: duckdb.DuckDBPyConnection) -> int:
@@ -189,12 +190,11 @@ def conflict_rows(con: duckdb.DuckDBPyConnection, submission_id: str) -> pl.Data
 def conflict_findings(conflicts: pl.DataFrame) -> pl.DataFrame:
     """Warnings, never errors: a disagreement is not a finding against either side's row."""
     names = {code: unit.name for code, unit in reference.units().items()}
-    return findings_frame([
+    return build_findings([
         dict(sheet="手续", row_number=row["my_row"], column_name="办理状态", value=row["my_status"],
-             rule="procedure.conflict", severity="warning", tab=None, cell=None,
-             message=message("procedure.conflict", value=row["procedure"], other=names[row["other_unit"]],
-                             detail=f"本单位报{said(row['my_status'], row['my_completed_date'])}，"
-                                    f"{names[row['other_unit']]}报{said(row['other_status'], row['other_completed_date'])}"))
+             rule="procedure.conflict", severity="warning", procedure=row["procedure"], other=names[row["other_unit"]],
+             detail=f"本单位报{said(row['my_status'], row['my_completed_date'])}，"
+                    f"{names[row['other_unit']]}报{said(row['other_status'], row['other_completed_date'])}")
         for row in conflicts.iter_rows(named=True)
     ])
 

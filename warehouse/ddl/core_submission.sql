@@ -14,5 +14,6 @@ CREATE TABLE IF NOT EXISTS core.submission (
     rows_rejected INTEGER NOT NULL,
     archive_path  VARCHAR NOT NULL,    -- the received bytes, kept for replay and annotated returns
     claim_key     VARCHAR,             -- which drop: unit / arrival time / file name (resuming a killed run)
-    batch_id      VARCHAR              -- the files judged together (replay judges them together again)
+    batch_id      VARCHAR,             -- the files judged together (replay judges them together again)
+    internal_error VARCHAR             -- traceback of a failure of ours that kept the file out (for the office)
 );

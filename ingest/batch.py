@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import traceback
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -23,9 +24,9 @@ from diaodu.intake.inbox import ClaimedFile
 from diaodu.intake.sheets import LocatedSheet, locate
 from diaodu.returns.receipts import write_conflict_notices, write_returns
 from diaodu.schemas import reference
+from diaodu.schemas.findings import build_findings, findings_frame
 from diaodu.schemas.validate import (
-    SheetJudgement, SubmissionContext, findings_frame, judge, judge_history, judge_ledger, judge_registrations,
-    message,
+    SheetJudgement, SubmissionContext, judge, judge_history, judge_ledger, judge_registrations,
 )
 from diaodu.warehouse import failpoints
 from diaodu.warehouse.merge import (
@@ -46,6 +47,7 @@ class Submission:
     judgements: list[SheetJudgement] = field(default_factory=list)
     file_findings: list[dict] = field(default_factory=list)
     duplicate_of: tuple[str, datetime] | None = None
+    internal_error: str | None = None  # the traceback of a failure of ours while handling this file
 
     @property
     def unit(self) -> reference.Unit:
@@ -56,10 +58,7 @@ class Submission:
         return any(finding["severity"] == "error" for finding in self.file_findings)
 
     def reject_file(self, rule: str, detail: str = "", sheet: str = "", severity: str = "error") -> None:
-        self.file_findings.append(dict(
-            sheet=sheet or None, row_number=None, column_name=None, value=None, rule=rule, severity=severity,
-            message=message(rule, detail=detail, sheet=sheet), tab=None, cell=None,
-        ))
+        self.file_findings.append(dict(sheet=sheet or None, rule=rule, severity=severity, detail=detail))
 
 
 @dataclass
@@ -68,11 +67,13 @@ class BatchResult:
     returns: dict[str, dict[str, Path]] = field(default_factory=dict)  # submission_id → paths written
     resumed: int = 0  # claims a killed run had merged but not finished
     finding_parts: list[pl.DataFrame] = field(default_factory=list)
+    # Failures of ours, not of a unit's file: (which file and step, the traceback) for the data office.
+    unforeseen: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def findings(self) -> pl.DataFrame:
         """Every finding of the batch, with submission_id and unit_code."""
-        empty = findings_frame([]).with_columns(submission_id=pl.lit(None, pl.String), unit_code=pl.lit(None, pl.String))
+        empty = findings_frame().with_columns(submission_id=pl.lit(None, pl.String), unit_code=pl.lit(None, pl.String))
         return pl.concat([empty, *self.finding_parts])
 
 
@@ -95,14 +96,30 @@ def process_batch(
     _mark_batch_duplicates(submissions)
     for submission in submissions:
         if submission.duplicate_of is None and not submission.returned_whole:
-            _read(submission, max_file_bytes, today)
+            try:
+                _read(submission, max_file_bytes, today)
+            except Exception as error:
+                _unforeseen(submission, error)
             failpoints.reach("parsing")
     _judge_all(submissions, con)
     for submission in submissions:
-        record, findings = _record(submission, last_seq(con) + 1, batch_id)
-        findings, conflicts = merge_submission(con, record, findings, _accepted(submission))
+        record, findings, conflicts = _merge(submission, con, batch_id)
         _finish(submission.file, record, findings, conflicts, data_dir, max_file_bytes, result, submission.grids)
     return result
+
+
+def _merge(submission: Submission, con: duckdb.DuckDBPyConnection,
+           batch_id: str) -> tuple[SubmissionRecord, pl.DataFrame, pl.DataFrame]:
+    """Merges a judged submission; when the merge itself fails (a bug of ours), the file is recorded
+    as not taken in, with the failure, so nothing of it is half-merged and the batch goes on."""
+    record, findings = _record(submission, last_seq(con) + 1, batch_id)
+    try:
+        findings, conflicts = merge_submission(con, record, findings, _accepted(submission))
+    except Exception as error:  # merge_submission rolled its transaction back
+        _unforeseen(submission, error)
+        record, findings = _record(submission, last_seq(con) + 1, batch_id)
+        findings, conflicts = merge_submission(con, record, findings, {})
+    return record, findings, conflicts
 
 
 def _finish(
@@ -115,8 +132,16 @@ def _finish(
         except FileRejected:
             grids = []
     failpoints.reach("before_returns")
-    result.returns[record.submission_id] = write_returns(data_dir / "outbox", record, findings, grids)
-    write_conflict_notices(data_dir / "outbox", record, conflicts)
+    try:
+        result.returns[record.submission_id] = write_returns(data_dir / "outbox", record, findings, grids)
+        write_conflict_notices(data_dir / "outbox", record, conflicts)
+    except Exception as error:  # a bug of ours: the claim stays, so a later run writes the returns once fixed
+        result.unforeseen.append((f"{record.submission_id} {record.unit_code}/{record.file_name}：写回执",
+                                  "".join(traceback.format_exception(error))))
+        return
+    if record.internal_error:
+        result.unforeseen.append((f"{record.submission_id} {record.unit_code}/{record.file_name}",
+                                  record.internal_error))
     claimed.path.unlink(missing_ok=True)
     result.records.append(record)
     result.finding_parts.append(
@@ -260,10 +285,15 @@ def _judge_look_back(con: duckdb.DuckDBPyConnection, key: str, submission: Submi
 
 
 def _unforeseen(submission: Submission, error: Exception) -> None:
-    """A file no rule foresaw: returned whole, the batch goes on."""
+    """A failure of ours while handling this file (a bug, a rule that could not run): nothing of the
+    file is taken in, the unit is told the data office has been told (not that its file is wrong),
+    the traceback is kept with the submission, and the batch goes on."""
     submission.judgements.clear()
     submission.context = None
-    submission.reject_file("file.unreadable", f"内容无法处理（{type(error).__name__}）")
+    submission.duplicate_of = None
+    submission.file_findings.clear()
+    submission.internal_error = "".join(traceback.format_exception(error))
+    submission.reject_file("file.internal_error")
 
 
 def _accepted(submission: Submission) -> dict[str, pl.DataFrame]:
@@ -283,7 +313,7 @@ def _record(submission: Submission, seq: int, batch_id: str) -> tuple[Submission
     total = sum(j.typed.height for j in submission.judgements)
     if submission.context is not None and submission.duplicate_of is None and total == 0:
         submission.reject_file("file.no_rows")
-    findings = pl.concat([findings_frame(submission.file_findings), *(j.findings for j in submission.judgements)])
+    findings = pl.concat([build_findings(submission.file_findings), *(j.findings for j in submission.judgements)])
     rejected = sum(j.rejected_rows.len() for j in submission.judgements)
     if submission.duplicate_of is not None:
         outcome = "duplicate"
@@ -297,5 +327,6 @@ def _record(submission: Submission, seq: int, batch_id: str) -> tuple[Submission
         received_at=submission.received_at, file_name=item.name, sha256=submission.sha256, outcome=outcome,
         rows_total=total, rows_accepted=total - rejected, rows_rejected=rejected,
         archive_path=str(submission.archive_path or ""), claim_key=item.claim_key, batch_id=batch_id,
+        internal_error=submission.internal_error,
     )
     return record, findings
