@@ -281,7 +281,7 @@ def worker_validate(set_dir: str, repeats: int) -> dict:
     from diaodu.intake.sheets import locate
     from diaodu.schemas import reference
     from diaodu.schemas.models import ProcedureSheet
-    from diaodu.schemas.validate import SubmissionContext, judge
+    from diaodu.ingest.judge import SubmissionContext, judge
 
     path = Path(json.loads((Path(set_dir) / "set.json").read_text())["csv"])
     context = SubmissionContext(reference.units()[INGEST_UNIT], REPORT_DATE, reference.city().code)

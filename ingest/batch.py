@@ -18,20 +18,32 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
-
 from diaodu.intake.files import FileRejected, RawGrid, read_grids
 from diaodu.intake.inbox import ClaimedFile
 from diaodu.intake.sheets import LocatedSheet, locate
 from diaodu.returns.receipts import write_conflict_notices, write_returns
 from diaodu.schemas import reference
 from diaodu.schemas.findings import build_findings, findings_frame
-from diaodu.schemas.validate import (
-    SheetJudgement, SubmissionContext, judge, judge_history, judge_ledger, judge_registrations,
+from diaodu.ingest.judge import (
+    SheetJudgement,
+    SubmissionContext,
+    judge,
+    judge_history,
+    judge_ledger,
+    judge_registrations,
 )
 from diaodu.warehouse import failpoints
 from diaodu.warehouse.merge import (
-    SubmissionRecord, conflict_rows, earlier_submission, finished_submission, last_seq, merge_submission,
-    LEDGER_KEYS, previous_statuses, registered_projects, reported_before,
+    LEDGER_KEYS,
+    SubmissionRecord,
+    conflict_rows,
+    earlier_submission,
+    finished_submission,
+    last_seq,
+    merge_submission,
+    previous_statuses,
+    registered_projects,
+    reported_before,
 )
 
 
@@ -228,9 +240,12 @@ def _judge_all(submissions: list[Submission], con: duckdb.DuckDBPyConnection) ->
     owners = registered_projects(con)
     for key in ("project", "procedure", "problem"):
         judged: list[tuple[Submission, SheetJudgement]] = []
-        for submission in (s for s in submissions if s.context is not None):
+        for submission in submissions:
+            context = submission.context
+            if context is None:
+                continue
             try:
-                judgements = [judge(sheet, submission.context) for sheet in submission.sheets if sheet.spec.key == key]
+                judgements = [judge(sheet, context) for sheet in submission.sheets if sheet.spec.key == key]
                 for judgement in judgements:
                     judge_registrations(judgement, owners)
             except Exception as error:
@@ -240,15 +255,16 @@ def _judge_all(submissions: list[Submission], con: duckdb.DuckDBPyConnection) ->
             judged += [(submission, judgement) for judgement in judgements]
             if key == "project":  # registrations count for the rest of the batch once their whole file was judged
                 owners = _with_registrations(owners, judgements)
-        judged.sort(key=lambda pair: pair[0].context.report_date)  # stable: arrival order within a date
+        judged.sort(key=lambda pair: pair[1].context.report_date)  # stable: arrival order within a date
         for position, (submission, judgement) in enumerate(judged):
             if submission.context is None:  # its file failed on another sheet
                 continue
-            unit = submission.context.unit.code
-            before = [(other.context.report_date, other_judgement.accepted) for other, other_judgement in judged[:position]
-                      if other is not submission and other.context is not None and other.context.unit.code == unit]
+            unit = judgement.context.unit.code
+            before = [(other_judgement.context.report_date, other_judgement.accepted)
+                      for other, other_judgement in judged[:position]
+                      if other is not submission and other.context is not None and other_judgement.context.unit.code == unit]
             try:
-                _judge_look_back(con, key, submission, judgement, before)
+                _judge_look_back(con, key, judgement, before)
             except Exception as error:
                 _unforeseen(submission, error)
         if key == "project":  # a file returned whole after all registers nothing
@@ -264,12 +280,12 @@ def _with_registrations(owners: pl.DataFrame, judgements: list[SheetJudgement]) 
     return owners
 
 
-def _judge_look_back(con: duckdb.DuckDBPyConnection, key: str, submission: Submission, judgement: SheetJudgement,
+def _judge_look_back(con: duckdb.DuckDBPyConnection, key: str, judgement: SheetJudgement,
                      before: list[tuple[date, pl.DataFrame]]) -> None:
     """已办结 going back, and a full ledger's left-out rows, against what the unit reported before: in
     the warehouse, and (`before`: report date, accepted rows) in its files of this batch that come
     before this one."""
-    context = submission.context
+    context = judgement.context
     if key == "procedure":
         keys = ["project_code", "procedure"]
         earlier = [accepted.select(*keys, "status", report_date=pl.lit(day))

@@ -2,7 +2,7 @@
 
 People write `2023年1月29日`, `２０２３/1/29`, Excel serials, `3亿元`, `3,000万元`; all of it is
 normalised (NFKC first: Pandera's float coercion rejects full-width digits) and typed here. A cell
-that does not parse becomes null in its typed column, and `schemas.validate` reports that cell.
+that does not parse becomes null in its typed column, and `ingest.judge` reports that cell.
 """
 
 from __future__ import annotations

@@ -9,11 +9,13 @@ Polars expressions; a rule's `error=` is its stable code in `reference/rules.csv
 
 from __future__ import annotations
 
-import polars as pl
-import pandera.polars as pa
-from pandera.api.polars.types import PolarsData
+from typing import Any
 
+import pandera.polars as pa
+import polars as pl
 from diaodu.schemas import reference
+from pandera.api.polars.model_config import BaseConfig
+from pandera.api.polars.types import PolarsData
 
 PROJECT_CODE_PATTERN = r"^\d{4}-\d{6}-\d{2}-\d{2}-\d{6}$"
 PROJECT_CODE_HINT = "项目代码应为“年份-6位行政区划代码-2位行业-2位类型-6位流水号”，如 2022-211402-26-03-012345。"
@@ -32,7 +34,7 @@ def _rule(data: PolarsData, expr: pl.Expr) -> pl.LazyFrame:
     return data.lazyframe.select(_passes(expr).alias(data.key))
 
 
-def _project_code(**kwargs) -> object:
+def _project_code(**kwargs: Any) -> Any:  # a pa.Field, typed Any as Pandera types its fields
     return pa.Field(
         title="项目代码",
         str_matches=PROJECT_CODE_PATTERN,
@@ -100,7 +102,7 @@ class ProjectSheet(pa.DataFrameModel):
     def _actual_start_not_future(cls, data: PolarsData) -> pl.LazyFrame:
         return _rule(data, pl.col(data.key) <= pl.col("report_date"))
 
-    class Config:
+    class Config(BaseConfig):
         strict = False  # context columns (report_date, unit_code, …) travel with the frame
 
 
@@ -194,7 +196,7 @@ class ProcedureSheet(pa.DataFrameModel):
     def _approval_mode_for_lixiang(cls, data: PolarsData) -> pl.LazyFrame:
         return _rule(data, pl.col(data.key).is_null() | (pl.col("procedure") == "立项"))
 
-    class Config:
+    class Config(BaseConfig):
         strict = False
 
 
@@ -223,7 +225,7 @@ class ProblemSheet(pa.DataFrameModel):
     def _deadline_after_raised(cls, data: PolarsData) -> pl.LazyFrame:
         return _rule(data, pl.col(data.key) >= pl.col("raised_date"))
 
-    class Config:
+    class Config(BaseConfig):
         strict = False
 
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 import csv
 from datetime import date, timedelta
 from functools import cache
+from typing import cast
 
 import chinese_calendar
 import polars as pl
-
 from diaodu.schemas.reference import REFERENCE_DIR
 
 
@@ -67,8 +67,8 @@ def add_workdays(frame: pl.DataFrame, start: str, workdays: str, into: str) -> p
     given = frame.filter(pl.col(start).is_not_null() & pl.col(workdays).is_not_null())
     if given.is_empty():
         return frame
-    first = given[start].min()
-    last = given[start].max() + timedelta(days=int(given[workdays].max()) * 3 + 60)
+    first, latest = cast(date, given[start].min()), cast(date, given[start].max())
+    last = latest + timedelta(days=cast(int, given[workdays].max()) * 3 + 60)
     calendar = calendar_frame(first, last)
     starts = calendar.select(pl.col("day").alias(start), pl.col("workday_seq").alias("_start_seq"))
     targets = calendar.filter("is_workday").select(pl.col("workday_seq").alias("_target_seq"), pl.col("day").alias("_due"))

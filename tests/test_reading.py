@@ -15,7 +15,7 @@ from diaodu.intake.cells import as_amount, as_date, clean_text
 from diaodu.intake.files import FileRejected, _csv_cells, read_grids
 from diaodu.intake.sheets import locate
 from diaodu.schemas import reference
-from diaodu.schemas.validate import SubmissionContext, judge
+from diaodu.ingest.judge import SubmissionContext, judge
 from tests.conftest import PROCEDURE_HEADER, write_csv
 
 LS = SubmissionContext(reference.units()["LS"], date(2023, 1, 29), "211400")
