@@ -16,7 +16,7 @@ from tests.conftest import query
 
 VIEWS = {
     "submissions": "SELECT submission_id, unit_code, report_date, file_name, sha256, outcome, rows_total, "
-                   "rows_accepted, rows_rejected FROM mart.submissions ORDER BY ALL",
+                   "rows_accepted, rows_returned FROM mart.submissions ORDER BY ALL",
     "rejections": "SELECT * FROM mart.rejections ORDER BY ALL",
     "procedure_status": "SELECT * EXCLUDE (source_submission_id) FROM mart.procedure_status ORDER BY ALL",
     "procedure_rollup": "SELECT * FROM mart.procedure_rollup ORDER BY ALL",

@@ -52,15 +52,15 @@ def test_returns_are_visible_and_the_old_format_file_is_returned_whole(demo_dir)
 
 
 def test_every_submission_gets_a_receipt_and_findings_json(demo_dir):
-    submissions = query(demo_dir, "SELECT submission_id, unit_code, outcome, rows_rejected FROM mart.submissions")
-    for submission_id, unit_code, outcome, rejected in submissions:
+    submissions = query(demo_dir, "SELECT submission_id, unit_code, outcome, rows_returned FROM mart.submissions")
+    for submission_id, unit_code, outcome, returned in submissions:
         folder = demo_dir / "outbox" / unit_code
         (receipt,) = folder.glob(f"*{submission_id}_回执.txt")
         (findings,) = folder.glob(f"*{submission_id}_findings.json")
         document = json.loads(findings.read_text(encoding="utf-8"))
         assert document["submission_id"] == submission_id and document["outcome"] == outcome
         assert submission_id in receipt.read_text(encoding="utf-8-sig")
-        assert len([f for f in document["findings"] if f["severity"] == "error"]) >= rejected
+        assert len([f for f in document["findings"] if f["severity"] == "error"]) >= returned
 
 
 def test_annotated_return_marks_the_bad_cell_with_a_comment(demo_dir):

@@ -20,6 +20,7 @@ import polars as pl
 
 from diaodu.schemas import reference
 from diaodu.warehouse import failpoints
+from diaodu.warehouse.view_docs import document_view
 
 SQL_DIR = Path(__file__).resolve().parent
 
@@ -79,6 +80,7 @@ def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("INSERT INTO core.schema_version VALUES (?, ?)", [number, reference.local_now()])
     for path in sorted((SQL_DIR / "mart").glob("*.sql")):
         con.execute(path.read_text(encoding="utf-8"))
+        document_view(con, path)
     con.execute("COMMIT")
     _load_reference(con)
 

@@ -3,6 +3,28 @@
 -- 已办结 on the previous report date that has a rollup (newly_done: e.g. a bureau reporting today a
 -- completion of a few days ago). Includes non-campaign projects (is_campaign = false).
 -- Grain: as_of_date × project × procedure.
+-- Columns:
+-- as_of_date: report date the row is as of (Asia/Shanghai)
+-- previous_as_of_date: the previous report date that has a rollup (NULL on the first)
+-- project_code: national investment-project code (项目代码), e.g. 2022-211402-26-03-012345
+-- project_name: project name (项目名称)
+-- unit_code: code of the project's county or park
+-- unit_name: the unit's name, e.g. 连山区
+-- responsible_leader: the leader who answers for the project (包保领导)
+-- procedure: pre-construction procedure (前期手续), e.g. 立项, 能评, 环评
+-- procedure_order: the procedure's place in the reference order (ref.procedure.sort_order): order procedures by it
+-- approving_unit: code of the bureau that approves the procedure (ref.procedure.owner_unit), e.g. FGW
+-- approving_unit_name: name of that bureau, e.g. 市发改委
+-- approval_level: who decides (办理层级): 国家 | 省 | 市 | 县; NULL when not reported
+-- promised_date: promised completion date (承诺办结日期)
+-- completed_date: completion date (办结日期)
+-- approval_number: approval document number (批复文号)
+-- overdue_completion: true when done (已办结) after its promised date (逾期办结)
+-- authority: whose record the status is: 'bureau' (the approving bureau's report, which wins) or 'unit' (the
+--     project's county or park)
+-- completed_on_report_date: true when completed_date is the report date itself
+-- newly_done: true when it was not 已办结 on the previous report date (a completion reported today)
+-- is_campaign: true for a 百日攻坚 campaign project (the rollups count only these)
 CREATE OR REPLACE VIEW mart.done_today AS
 WITH dates AS (
     SELECT as_of_date, lag(as_of_date) OVER (ORDER BY as_of_date) AS previous_as_of_date

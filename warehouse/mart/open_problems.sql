@@ -2,6 +2,22 @@
 -- "问题解决一个、销号一个" — with past_deadline when the deadline (解决时限) is before the report date.
 -- The latest accepted version of each entry counts. Grain: as_of_date × project × problem description
 -- × reporting unit.
+-- Columns:
+-- as_of_date: report date the row is as of (Asia/Shanghai)
+-- project_code: national investment-project code (项目代码), e.g. 2022-211402-26-03-012345
+-- project_name: project name (项目名称)
+-- unit_code: code of the project's county or park
+-- unit_name: the unit's name, e.g. 连山区
+-- responsible_leader: the leader who answers for the project (包保领导)
+-- description: the problem as written (问题描述)
+-- source_unit: code of the unit whose ledger reports the problem
+-- responsible_unit: the unit that must solve it (责任单位), as written
+-- raised_date: date the problem was raised (提出日期)
+-- deadline: deadline to solve it (解决时限)
+-- past_deadline: true when the report date is after the deadline
+-- days_past_deadline: calendar days past the deadline, when past it (else NULL)
+-- is_campaign: true for a 百日攻坚 campaign project (the rollups count only these)
+-- report_date: report date of the ledger version that counts
 CREATE OR REPLACE VIEW mart.open_problems AS
 SELECT
     q.as_of_date, q.project_code, p.project_name, p.unit_code, u.unit_name, p.responsible_leader,

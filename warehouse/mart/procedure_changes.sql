@@ -1,6 +1,20 @@
 -- mart.procedure_changes: what each accepted report changed against the same unit's previous
 -- report of that procedure (status, promised or completed date), and when it arrived.
 -- Grain: one row per changed version (a first report counts as a change from nothing).
+-- Columns:
+-- project_code: national investment-project code (项目代码), e.g. 2022-211402-26-03-012345
+-- procedure: pre-construction procedure (前期手续), e.g. 立项, 能评, 环评
+-- source_unit: code of the unit that reported it (the project's county/park or the approving bureau)
+-- report_date: report date of the report that made the change
+-- received_at: when the file arrived (Asia/Shanghai wall time)
+-- submission_id: the submission (received file) it came from, see mart.submissions
+-- previous_report_date: report date of the same unit's previous report of the procedure (NULL: first report)
+-- previous_status: status before (办理状态)
+-- status: status reported (待办 | 正办理 | 已办结)
+-- previous_promised_date: promised completion date before
+-- promised_date: promised completion date reported (承诺办结日期)
+-- previous_completed_date: completion date before
+-- completed_date: completion date reported (办结日期)
 CREATE OR REPLACE VIEW mart.procedure_changes AS
 WITH ordered AS (
     SELECT

@@ -1,6 +1,15 @@
 -- mart.procedure_rollup: completion by procedure for each unit and for the whole city (unit_code
 -- 'CITY'), counting campaign projects by their owning unit and the authoritative status.
 -- Grain: as_of_date × unit × procedure. done_rate is done/required (NULL when nothing is required).
+-- Columns:
+-- as_of_date: report date the row is as of (Asia/Shanghai)
+-- unit_code: code of the projects' owning unit, or 'CITY' for the whole city
+-- procedure: pre-construction procedure (前期手续), e.g. 立项, 能评, 环评
+-- required_count: campaign projects that require the procedure (应办)
+-- done_count: of them done (已办结)
+-- in_progress_count: of them in progress (正办理)
+-- pending_count: of them not started (待办)
+-- done_rate: share of required procedures done (办结率), done_count / required_count, 0–1; NULL when none is required
 CREATE OR REPLACE VIEW mart.procedure_rollup AS
 WITH counted AS (
     SELECT

@@ -4,6 +4,24 @@
 -- and whether the latest promise among them falls after the planned start (promised_after_start:
 -- the start date is at risk; also when an outstanding procedure has no promised date).
 -- Grain: as_of_date × project.
+-- Columns:
+-- as_of_date: report date the row is as of (Asia/Shanghai)
+-- project_code: national investment-project code (项目代码), e.g. 2022-211402-26-03-012345
+-- project_name: project name (项目名称)
+-- unit_code: code of the owning county or park
+-- unit_name: the unit's name, e.g. 连山区
+-- responsible_leader: the leader who answers for the project (包保领导)
+-- total_investment: total investment (总投资), 万元
+-- planned_start_date: planned start date (计划开工日期)
+-- days_to_start: calendar days from the report date to the planned start (negative: passed)
+-- workdays_to_start: working days d with as_of_date < d <= planned_start_date (negative: passed)
+-- required_count: required procedures (应办)
+-- outstanding_count: of them not yet done (未办结)
+-- red_count: procedures showing 红
+-- outstanding_procedures: the outstanding procedures' names in the reference order, joined by 、 ('' when none)
+-- latest_promised_date: the latest promised completion date among the outstanding procedures
+-- promised_after_start: true when an outstanding procedure is promised after the planned start or has no promised
+--     date: the start is at risk
 CREATE OR REPLACE VIEW mart.start_countdown AS
 SELECT
     p.as_of_date, p.project_code, p.project_name, p.unit_code, u.unit_name, p.responsible_leader,

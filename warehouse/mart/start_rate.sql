@@ -5,6 +5,23 @@
 -- target of the year on or after the report date (ref.start_rate_target, from
 -- schemas/reference/start_rate_targets.csv; NULL when none is loaded) and how many more projects must
 -- start to meet it. Grain: as_of_date × unit (+ unit_code 'CITY').
+-- Columns:
+-- as_of_date: report date the row is as of (Asia/Shanghai)
+-- unit_code: code of the owning unit, or 'CITY' for the whole city
+-- unit_name: the unit's name, 全市 for CITY
+-- eligible_projects: registered projects of at least 500万元 total investment
+-- started_projects: of them 已开工
+-- resumed_projects: of them 已复工
+-- finished_projects: of them 已竣工
+-- started_or_resumed: of them started, resumed or finished (已开工 + 已复工 + 已竣工)
+-- start_rate: 开复工率: started_or_resumed / eligible_projects, 0–1; NULL when none is eligible
+-- campaign_eligible_projects: eligible projects that are campaign projects (百日攻坚)
+-- campaign_started_or_resumed: of them started, resumed or finished
+-- campaign_start_rate: 开复工率 of the campaign projects alone, 0–1
+-- target_date: date of the next target on or after the report date (NULL: none loaded)
+-- target_rate: that target's 开复工率, 0–1 (0.75 = 75 %)
+-- target_label: that target's name, e.g. 年中目标
+-- projects_short_of_target: projects that must still start to meet that target (0 when met; NULL without a target)
 CREATE OR REPLACE VIEW mart.start_rate AS
 WITH counted AS (
     SELECT

@@ -4,6 +4,21 @@
 -- the dispatch and followed up. last_reported_date is its latest report date up to then, and
 -- workdays_since_report the working days d with last_reported_date < d <= as_of_date (NULL: it never
 -- reported). A file returned whole does not count as reporting. Grain: as_of_date × unit.
+-- Columns:
+-- as_of_date: report date that has a rollup (Asia/Shanghai)
+-- unit_code: the unit's code
+-- unit_name: the unit's name, e.g. 连山区
+-- kind: unit kind: county | park | bureau
+-- is_workday: true when the report date is a working day (official calendar with 调休); NULL when the calendar lacks
+--     it
+-- files_received: files received from the unit for that report date
+-- files_accepted: of them accepted or partly accepted
+-- files_returned: of them returned whole
+-- last_received_at: when the latest of them arrived (Asia/Shanghai wall time); NULL when none
+-- reported: true when it sent an accepted or partly accepted file for that date
+-- missed: true when it did not report on a working day (未报送; a day the calendar lacks counts as working)
+-- last_reported_date: its latest report date up to as_of_date (NULL: never reported)
+-- workdays_since_report: working days d with last_reported_date < d <= as_of_date (NULL: never reported)
 CREATE OR REPLACE VIEW mart.unit_compliance AS
 WITH sent AS (
     SELECT
