@@ -170,7 +170,8 @@ def mart_header(view: str) -> str:
             break
         lines.append(text)
     text = " ".join(lines).removeprefix(f"mart.{view}:").strip()
-    return text[:1].upper() + text[1:]
+    plain_word = re.match(r"[a-z]+(?![\w.])", text)  # not a name such as mart.procedure_rollup
+    return text[:1].upper() + text[1:] if plain_word else text
 
 
 def grain(view: str) -> str:
@@ -193,9 +194,14 @@ def mart_columns() -> dict[str, list[tuple[str, str, str]]]:
     return views
 
 
+def summary(view: str) -> str:
+    """The header's first sentence: what the view is."""
+    return re.split(r"(?<!e\.g)(?<!i\.e)\.(?:\s|$)", mart_header(view), maxsplit=1)[0]
+
+
 def mart_index_block() -> str:
-    rows = [[f"[`mart.{view}`](#mart{view})", grain(view)] for view in mart_columns()]
-    return table(["view", "grain"], rows)
+    rows = [[f"[`mart.{view}`](#mart{view})", summary(view), grain(view)] for view in mart_columns()]
+    return table(["view", "what it is", "grain"], rows)
 
 
 def mart_views_block() -> str:
