@@ -56,21 +56,33 @@ def _write(path: Path, specs: tuple[SheetSpec, ...]) -> Path:
     return path
 
 
+NOTES_HEADER = ["表", "列", "是否必填", "可选值", "说明", "也接受的列名"]
+
+
+def column_notes(spec: SheetSpec) -> list[list[str]]:
+    """One row per column of a sheet (NOTES_HEADER): what the 填报说明 sheet and
+    docs/submission-contract.md tell a clerk about it."""
+    rows = []
+    for field, column in spec.columns.items():
+        if field not in spec.required_fields:
+            required = "选填（可不设此列）"
+        else:
+            required = "按规则" if column.nullable else "必填"
+        choices = allowed_values(spec, field)
+        rows.append([
+            spec.name, column.title, required, "、".join(choices) if choices else "",
+            column.description or "", "、".join((column.metadata or {}).get("aliases", [])),
+        ])
+    return rows
+
+
 def _write_notes(workbook, specs: tuple[SheetSpec, ...], header) -> None:
     notes = workbook.add_worksheet("填报说明")
-    notes.write_row(0, 0, ["表", "列", "是否必填", "可选值", "说明", "也接受的列名"], header)
+    notes.write_row(0, 0, NOTES_HEADER, header)
     row = 1
     for spec in specs:
-        for field, column in spec.columns.items():
-            if field not in spec.required_fields:
-                required = "选填（可不设此列）"
-            else:
-                required = "按规则" if column.nullable else "必填"
-            choices = allowed_values(spec, field)
-            notes.write_row(row, 0, [
-                spec.name, column.title, required, "、".join(choices) if choices else "",
-                column.description or "", "、".join((column.metadata or {}).get("aliases", [])),
-            ])
+        for values in column_notes(spec):
+            notes.write_row(row, 0, values)
             row += 1
     row += 1
     for line in (
