@@ -28,7 +28,7 @@ from diaodu.returns.receipts import findings_document
 from diaodu.schemas import reference
 from diaodu.schemas.models import PROBLEM, PROCEDURE, PROJECT, SHEETS, SheetSpec
 from diaodu.schemas.templates import NOTES_HEADER, column_notes
-from diaodu.schemas.validate import findings_frame, message
+from diaodu.schemas.findings import build_findings
 from diaodu.warehouse.merge import SubmissionRecord
 from diaodu.warehouse.store import SQL_DIR, apply_schema
 
@@ -50,7 +50,7 @@ RULE_GROUPS = ("file", "cell", "project", "procedure", "problem")
 PLACEHOLDERS = {
     "column": "〈列名〉", "value": "〈填写的值〉", "detail": "〈具体情况〉", "sheet": "〈表名〉",
     "allowed": "〈可选值〉", "hint": "〈格式说明〉", "unit_admin_code": "〈本单位行政区划代码〉",
-    "other": "〈对方单位〉",
+    "other": "〈对方单位〉", "procedure": "〈手续类型〉",
 }
 # Spellings people use, shown with what diaodu reads them as (each must be read).
 SPELLINGS: list[tuple[str, Callable[[pl.Expr], pl.Expr], list[str]]] = [
@@ -151,9 +151,9 @@ def findings_json_block() -> str:
         outcome="partial", rows_total=160, rows_accepted=159, rows_rejected=1, archive_path="", claim_key="",
         batch_id="",
     )
-    findings = findings_frame([dict(
+    findings = build_findings([dict(
         sheet="手续", row_number=12, column_name="办结日期", value=None, rule="procedure.completed_required",
-        message=message("procedure.completed_required"), severity="error", tab="手续", cell="H12",
+        severity="error", tab="手续", cell="H12",
     )])
     return "```json\n" + json.dumps(findings_document(record, findings), ensure_ascii=False, indent=2) + "\n```\n"
 

@@ -56,7 +56,7 @@ def read_grids(path: Path, max_bytes: int, file_name: str) -> list[RawGrid]:
     if size == 0:
         raise FileRejected("file.empty")
     if size > max_bytes:
-        raise FileRejected("file.too_large", f"{size / 1e6:.1f} MB（上限 {max_bytes / 1e6:.0f} MB）")
+        raise FileRejected("file.too_large", f"{size / 2**20:.1f} MB（上限 {max_bytes / 2**20:.0f} MB）")
     suffix = Path(file_name).suffix.lower()
     with path.open("rb") as handle:
         head = handle.read(8)
