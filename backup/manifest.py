@@ -7,7 +7,7 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass
 from importlib.metadata import version
-from typing import BinaryIO
+from typing import IO
 
 FORMAT = "diaodu-backup"
 FORMAT_VERSION = 1
@@ -66,7 +66,7 @@ def diaodu_version() -> str:
     return version("diaodu")
 
 
-def copy_hashing(source: BinaryIO, target: BinaryIO) -> tuple[str, int]:
+def copy_hashing(source: IO[bytes], target: IO[bytes]) -> tuple[str, int]:
     """Copies a stream, returning the SHA-256 and size of what was copied."""
     digest, size = hashlib.sha256(), 0
     for block in iter(lambda: source.read(1 << 20), b""):
