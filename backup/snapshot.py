@@ -24,6 +24,7 @@ from contextlib import nullcontext
 from pathlib import Path
 
 import duckdb
+
 from diaodu.backup.manifest import MANIFEST_NAME, WAREHOUSE_NAME, FileEntry, Manifest, Refused, diaodu_version
 from diaodu.schemas.reference import local_now
 from diaodu.warehouse.store import Warehouse, stored_version

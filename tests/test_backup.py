@@ -16,11 +16,11 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+
 from diaodu.pipelines.cli import instance_for, main
 from diaodu.pipelines.resources import DiaoduSettings
 from diaodu.pipelines.schedules import backup_job
 from diaodu.sample.campaign import write_sample_campaign
-
 from tests.conftest import PROCEDURE_HEADER, PROJECT_HEADER, mart_tables, project_row, query, write_csv
 
 CODE = "2022-211402-26-03-000001"
