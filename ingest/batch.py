@@ -36,6 +36,7 @@ from diaodu.warehouse import failpoints
 from diaodu.warehouse.merge import (
     LEDGER_KEYS,
     SubmissionRecord,
+    archived_file,
     conflict_rows,
     earlier_submission,
     finished_submission,
@@ -52,7 +53,7 @@ class Submission:
     file: ClaimedFile
     sha256: str
     received_at: datetime
-    archive_path: Path | None  # None: too large to keep
+    archive_path: str  # relative to the data directory, as the warehouse stores it; "": too large to keep
     context: SubmissionContext | None = None
     grids: list[RawGrid] = field(default_factory=list)
     sheets: list[LocatedSheet] = field(default_factory=list)
@@ -109,7 +110,7 @@ def process_batch(
     for submission in submissions:
         if submission.duplicate_of is None and not submission.returned_whole:
             try:
-                _read(submission, max_file_bytes, today)
+                _read(submission, data_dir, max_file_bytes, today)
             except Exception as error:
                 _unforeseen(submission, error)
             failpoints.reach("parsing")
@@ -140,7 +141,8 @@ def _finish(
 ) -> None:
     if grids is None:  # resuming: the grids come from the archived bytes, as the first time
         try:
-            grids = read_grids(Path(record.archive_path), max_file_bytes, record.file_name) if record.archive_path else []
+            archived = archived_file(data_dir, record.archive_path)
+            grids = read_grids(archived, max_file_bytes, record.file_name) if archived else []
         except FileRejected:
             grids = []
     failpoints.reach("before_returns")
@@ -168,19 +170,20 @@ def _receive(claimed: ClaimedFile, con, data_dir: Path, max_file_bytes: int) -> 
             for block in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(block)
         sha256 = digest.hexdigest()
-        archive = None
+        archive_path = ""
         if claimed.path.stat().st_size <= max_file_bytes:
-            archive = data_dir / "archive" / claimed.unit_code / f"{sha256}{Path(claimed.name).suffix.lower()[:10]}"
+            archive_path = f"archive/{claimed.unit_code}/{sha256}{Path(claimed.name).suffix.lower()[:10]}"
+            archive = data_dir / archive_path
             if not archive.exists():
                 archive.parent.mkdir(parents=True, exist_ok=True)
                 staging = archive.with_name(archive.name + ".partial")
                 shutil.copyfile(claimed.path, staging)
                 staging.replace(archive)
     except OSError as error:  # unreadable (permissions, a device …): returned, never a stuck batch
-        submission = Submission(claimed, "", claimed.received_at(), None)
+        submission = Submission(claimed, "", claimed.received_at(), "")
         submission.reject_file("file.unreadable", f"无法读取文件（{type(error).__name__}）")
         return submission
-    submission = Submission(claimed, sha256, claimed.received_at(), archive)
+    submission = Submission(claimed, sha256, claimed.received_at(), archive_path)
     submission.duplicate_of = earlier_submission(con, claimed.unit_code, sha256)
     return submission
 
@@ -194,9 +197,10 @@ def _mark_batch_duplicates(submissions: list[Submission]) -> None:
         seen.setdefault(key, submission)
 
 
-def _read(submission: Submission, max_file_bytes: int, today: date) -> None:
+def _read(submission: Submission, data_dir: Path, max_file_bytes: int, today: date) -> None:
     try:
-        source = submission.archive_path or submission.file.path  # unarchived only when too large: rejected
+        # unarchived only when too large: then it is rejected
+        source = archived_file(data_dir, submission.archive_path) or submission.file.path
         submission.grids = read_grids(source, max_file_bytes, submission.file.name)
         submission.sheets = [sheet for grid in submission.grids if (sheet := locate(grid)) is not None]
     except FileRejected as rejected:
@@ -342,7 +346,7 @@ def _record(submission: Submission, seq: int, batch_id: str) -> tuple[Submission
         report_date=submission.context.report_date if submission.context else None,
         received_at=submission.received_at, file_name=item.name, sha256=submission.sha256, outcome=outcome,
         rows_total=total, rows_accepted=total - rejected, rows_rejected=rejected,
-        archive_path=str(submission.archive_path or ""), claim_key=item.claim_key, batch_id=batch_id,
+        archive_path=submission.archive_path, claim_key=item.claim_key, batch_id=batch_id,
         internal_error=submission.internal_error,
     )
     return record, findings

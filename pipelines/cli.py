@@ -129,6 +129,12 @@ def main(argv: list[str] | None = None) -> int:
     replay = commands.add_parser("replay", help="rebuild a warehouse from the archived submissions of another")
     replay.add_argument("--data-dir", type=Path, required=True, help="the data directory to replay")
     replay.add_argument("--into", type=Path, required=True, help="an empty data directory to rebuild into")
+    backup = commands.add_parser("backup", help="write one backup archive of a data directory (safe while it runs)")
+    backup.add_argument("--data-dir", type=Path, required=True)
+    backup.add_argument("--to", type=Path, required=True, help="the archive to write, e.g. backup.tar.gz")
+    restore = commands.add_parser("restore", help="rebuild a data directory from a backup archive")
+    restore.add_argument("file", type=Path)
+    restore.add_argument("--into", type=Path, required=True, help="an empty or new directory")
     template = commands.add_parser("template", help="write blank .xlsx templates generated from the schemas")
     template.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
@@ -139,6 +145,14 @@ def main(argv: list[str] | None = None) -> int:
         for path in write_templates(args.out):
             print(path)
         return 0
+    if args.command == "backup":
+        from diaodu.backup.snapshot import backup_command
+
+        return backup_command(args.data_dir, args.to)
+    if args.command == "restore":
+        from diaodu.backup.restore import restore_command
+
+        return restore_command(args.file, args.into)
     if args.command == "replay":
         from diaodu.pipelines.replay import replay
 

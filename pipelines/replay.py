@@ -13,6 +13,7 @@ import dagster as dg
 
 from diaodu.pipelines.definitions import build_definitions
 from diaodu.schemas.reference import city
+from diaodu.warehouse.merge import archived_file
 from diaodu.warehouse.store import Warehouse
 
 
@@ -28,12 +29,13 @@ def replay(source: Path, target: Path, instance: dg.DagsterInstance) -> bool:
     ingest, rollup = defs.resolve_job_def("ingest_job"), defs.resolve_job_def("daily_rollup_job")
     for _, batch in groupby(submissions, key=lambda row: row[0]):
         for _, unit_code, file_name, claim_key, archive_path in batch:
-            if not archive_path or claim_key is None:
+            archived = archived_file(source, archive_path)
+            if archived is None or claim_key is None:
                 raise ValueError(f"{unit_code}/{file_name} cannot be replayed: its bytes were not kept")
             arrived_ns = int(claim_key.split("/")[1])
             dropped = target / "inbox" / unit_code / file_name
             dropped.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(archive_path, dropped)
+            shutil.copyfile(archived, dropped)
             os.utime(dropped, ns=(arrived_ns, arrived_ns))  # the arrival time is part of the record
         if not ingest.execute_in_process(instance=instance, partition_key=partition, raise_on_error=False).success:
             return False

@@ -15,6 +15,8 @@ class DiaoduSettings(dg.ConfigurableResource):
     max_file_mb: int = 20
     yellow_workdays: int = 3
     settle_seconds: float = 2.0  # a file younger than this may still be being written
+    backup_dir: str = ""  # where the nightly backup writes; empty: <data_dir>/backups
+    backup_keep: int = 14  # the nightly backups kept, newest first
 
     @property
     def root(self) -> Path:
@@ -27,6 +29,10 @@ class DiaoduSettings(dg.ConfigurableResource):
     @property
     def outbox(self) -> Path:
         return self.root / "outbox"
+
+    @property
+    def backups(self) -> Path:
+        return Path(self.backup_dir).resolve() if self.backup_dir else self.root / "backups"
 
     @property
     def max_file_bytes(self) -> int:

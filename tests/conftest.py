@@ -25,6 +25,16 @@ def query(data_dir: Path, sql: str, params: list | None = None) -> list[tuple]:
         return con.execute(sql, params or []).fetchall()
 
 
+def mart_tables(data_dir: Path) -> dict[str, list[tuple]]:
+    """Every mart view, row for row, with every column but the time a rollup was computed (a rebuilt
+    warehouse computes its own)."""
+    columns = query(data_dir, "SELECT table_name, string_agg(column_name, ', ' ORDER BY ordinal_position) "
+                              "FROM information_schema.columns WHERE table_schema = 'mart' "
+                              "AND column_name <> 'materialised_at' GROUP BY table_name ORDER BY table_name")
+    return {view: query(data_dir, f"SELECT {names} FROM mart.{view} ORDER BY ALL")
+            for view, names in columns}
+
+
 PROJECT_HEADER = ["项目代码", "项目名称", "总投资（万元）", "计划开工日期", "建设状态", "实际开工日期", "包保领导", "是否百日攻坚"]
 PROCEDURE_HEADER = ["项目代码", "手续类型", "是否应办", "办理状态", "承诺办结日期", "受理日期", "办结日期", "批复文号"]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 
 import duckdb
 import polars as pl
@@ -49,10 +50,16 @@ class SubmissionRecord:
     rows_total: int
     rows_accepted: int
     rows_rejected: int
-    archive_path: str  # empty when the file was too large to keep
+    archive_path: str  # relative to the data directory; empty when the file was too large to keep
     claim_key: str  # which drop this was: unit / arrival time / file name
     batch_id: str  # the files judged together with it
     internal_error: str | None = None  # the traceback when a failure of ours kept the file out
+
+
+def archived_file(data_dir: Path, archive_path: str) -> Path | None:
+    """Where a submission's received bytes are. The warehouse stores the path relative to the data
+    directory, so the directory can be restored or moved anywhere; None when they were not kept."""
+    return data_dir / archive_path if archive_path else None
 
 
 def last_seq(con: duckdb.DuckDBPyConnection) -> int:

@@ -149,6 +149,17 @@ class Warehouse:
         finally:
             con.close()
 
+    @contextmanager
+    def held(self) -> Iterator[Path]:
+        """The working file, checkpointed and held: no run writes it until the block ends (a run that
+        starts meanwhile waits, as for another run), so its bytes can be copied as one consistent state."""
+        con = self._connect()
+        try:
+            con.execute("CHECKPOINT")
+            yield self.work_path
+        finally:
+            con.close()
+
     def publish(self) -> None:
         """Atomically replaces the published file with a copy of the (checkpointed) working one."""
         for stale in self.published_path.parent.glob(f".{self.published_path.name}.*.tmp"):
