@@ -24,7 +24,7 @@ from dagster._core.instance.ref import InstanceRef  # no public way yet to point
 
 from diaodu.dispatch import briefing_dir
 from diaodu.dispatch.fonts import missing_cjk_font
-from diaodu.pipelines.data_dir import DataDirectory, NotADataDirectory, init_data_dir, open_data_dir
+from diaodu.pipelines.data_dir import NotADataDirectory, init_data_dir, open_data_dir
 from diaodu.pipelines.definitions import build_definitions
 from diaodu.pipelines.partitions import report_date_range, up_to_today
 from diaodu.pipelines.terminal import QUIET
@@ -212,7 +212,7 @@ def _replay(args: argparse.Namespace) -> int:
     source = open_data_dir(args.data_dir)
     if (args.into / "warehouse.duckdb").exists():
         raise UsageError(f"--into {args.into} 已有仓库；重放需要一个新的或空的目录")
-    target: DataDirectory = init_data_dir(args.into, source.sample_report_date)
+    target = init_data_dir(args.into, source.sample_report_date)
     with instance_for(target.root) as instance:
         replayed = replay(source.root, target.root, instance)
     print(f"重放{'完成' if replayed else '失败'}：{(target.root / 'warehouse.duckdb').resolve()}")

@@ -29,10 +29,6 @@ class DataDirectory:
     root: Path
     sample_report_date: date | None  # a sample's fixed report date; None for a real campaign's data
 
-    @property
-    def is_sample(self) -> bool:
-        return self.sample_report_date is not None
-
 
 def open_data_dir(path: Path) -> DataDirectory:
     """The data directory at `path`; NotADataDirectory when there is none (nothing is created)."""
@@ -46,22 +42,21 @@ def open_data_dir(path: Path) -> DataDirectory:
     return DataDirectory(path, _read_marker(path))
 
 
-def init_data_dir(path: Path, sample_report_date: date | None = None) -> DataDirectory:
-    """Creates (or completes) the layout: inbox/<UNIT>/ for every unit, outbox/, the marker. Refuses
-    a directory with other contents, and mixing a sample with a real campaign's data."""
+def init_data_dir(path: Path, sample: date | None = None) -> DataDirectory:
+    """Creates (or completes) the layout: inbox/<UNIT>/ for every unit, outbox/, the marker (with a
+    sample's fixed report date). Refuses a directory with other contents, and mixing a sample with a
+    real campaign's data."""
     if path.is_file() or (path.exists() and any(path.iterdir())):
         if not ((path / MARKER).is_file() or _written_before_the_marker(path)):
             raise NotADataDirectory(f"{path} 不是空目录，也不是 diaodu 数据目录；请换一个新的或空的目录")
-        existing = open_data_dir(path)
-        if existing.sample_report_date != sample_report_date:
-            raise NotADataDirectory(f"{path} 已是{_kind(existing.sample_report_date)}，不能再作{_kind(sample_report_date)}"
-                                    "使用；请换一个新的或空的目录")
+        if (existing := sample_report_date(path)) != sample:
+            raise NotADataDirectory(f"{path} 已是{_kind(existing)}，不能再作{_kind(sample)}使用；请换一个新的或空的目录")
     for unit_code in units():
         (path / "inbox" / unit_code).mkdir(parents=True, exist_ok=True)
     (path / "outbox").mkdir(exist_ok=True)
     if not (path / MARKER).is_file():
-        _write_marker(path, sample_report_date)
-    return DataDirectory(path, sample_report_date)
+        _write_marker(path, sample)
+    return DataDirectory(path, sample)
 
 
 def sample_report_date(path: Path) -> date | None:
