@@ -88,7 +88,7 @@ def write_briefing(con: duckdb.DuckDBPyConnection, as_of: date, out_dir: Path) -
 
 
 def _write_text(path: Path, text: str) -> Path:
-    staging = path.with_name(f".{path.name}.tmp")
+    staging = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # per process: two runs may write one day's briefing at once
     staging.write_text(text, encoding="utf-8")
     os.replace(staging, path)  # a reader never opens a half-written page
     return path

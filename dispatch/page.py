@@ -6,10 +6,8 @@ from __future__ import annotations
 
 from html import escape
 
+from diaodu.dispatch.fonts import SANS, SERIF
 from diaodu.dispatch.tables import Column, Figure, KeyFigure, Paragraph, Section, Table, cell_text
-
-SANS = "'Noto Sans CJK SC','Source Han Sans SC','Microsoft YaHei','PingFang SC','SimHei',sans-serif"
-SERIF = "'Noto Serif CJK SC','Source Han Serif SC','SimSun','Songti SC','STSong',serif"
 
 CSS = f"""
 @page {{ size: A4; margin: 13mm 12mm 14mm 12mm; }}

@@ -3,6 +3,7 @@ office can sort and filter them. Text from submissions is written as text, never
 
 from __future__ import annotations
 
+import os
 from datetime import date, datetime
 from pathlib import Path
 
@@ -24,7 +25,7 @@ def _width(table: Table, index: int) -> float:
 
 def write_workbook(path: Path, title: str, figures: list[KeyFigure], tables: list[Table]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    staging = path.with_name(f".{path.name}.tmp")
+    staging = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # per process: two runs may write one day's briefing at once
     book = xlsxwriter.Workbook(str(staging), {"strings_to_formulas": False, "strings_to_urls": False,
                                               "strings_to_numbers": False})
     heading = book.add_format({"bold": True, "font_size": 13, "font_color": "#C00000"})

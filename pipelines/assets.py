@@ -31,8 +31,9 @@ class IngestConfig(dg.Config):
 @dg.asset(
     group_name="ingest",
     kinds={"polars", "duckdb"},
-    description="Every new file in inbox/<UNIT>/: read, judged by the Pandera contract, valid rows merged "
-    "into the warehouse, a receipt and the returned rows written to outbox/<UNIT>/.",
+    # Markdown in the UI: a path with <UNIT> in a code span, or it is taken for an HTML tag and vanishes.
+    description="Every new file in `inbox/<UNIT>/`: read, judged by the Pandera contract, valid rows merged "
+    "into the warehouse, a receipt and the returned rows written to `outbox/<UNIT>/`.",
     check_specs=[
         dg.AssetCheckSpec("no_rows_returned", asset="submissions",
                           description="Every row of this run's files was accepted."),
@@ -66,30 +67,38 @@ def submissions(context: dg.AssetExecutionContext, config: IngestConfig, setting
     yield from _ingest_checks(result)
 
 
-def _ingest_metadata(result: BatchResult, quarantined: list) -> dict:
-    metadata = {
+def _ingest_metadata(result: BatchResult, quarantined: list) -> dict[str, int | dg.MetadataValue]:
+    metadata: dict[str, int | dg.MetadataValue] = {
         "files": len(result.records),
         "rows_accepted": sum(r.rows_accepted for r in result.records),
         "rows_returned": sum(r.rows_rejected for r in result.records),
         "quarantined": len(quarantined),
     }
     if result.records:
-        lines = ["| 单位 | 文件 | 填报日期 | 结果 | 接收行 | 退回行 |", "|---|---|---|---|---|---|"]
-        for r in result.records:
-            unit = reference.units()[r.unit_code].name
-            lines.append(f"| {unit} ({r.unit_code}) | {r.file_name} | {r.report_date or '—'} | "
-                         f"{OUTCOME_LABELS[r.outcome]} | {r.rows_accepted} | {r.rows_rejected} |")
-        metadata["by_unit"] = dg.MetadataValue.md("\n".join(lines))
+        units = reference.units()
+        metadata["by_unit"] = _table(pl.DataFrame([
+            {"单位": units[r.unit_code].name, "单位代码": r.unit_code, "文件": r.file_name,
+             "填报日期": r.report_date.isoformat() if r.report_date else None, "结果": OUTCOME_LABELS[r.outcome],
+             "接收行": r.rows_accepted, "退回行": r.rows_rejected} for r in result.records],
+            schema={"单位": pl.String, "单位代码": pl.String, "文件": pl.String, "填报日期": pl.String,
+                    "结果": pl.String, "接收行": pl.Int64, "退回行": pl.Int64}))
     errors = result.findings.filter(pl.col("severity") == "error")
     if not errors.is_empty():
-        preview = errors.head(20).select("unit_code", "sheet", "row_number", "column_name", "value", "message")
-        lines = ["| 单位 | 表 | 行 | 列 | 值 | 问题 |", "|---|---|---|---|---|---|"]
-        lines += ["| " + " | ".join("" if v is None else str(v).replace("|", "/") for v in row) + " |"
-                  for row in preview.iter_rows()]
-        metadata["returned_rows_preview"] = dg.MetadataValue.md("\n".join(lines))
+        metadata["returned_rows_preview"] = _table(errors.head(20).select(
+            pl.col("unit_code").replace_strict({code: unit.name for code, unit in reference.units().items()},
+                                               default=pl.col("unit_code")).alias("单位"),
+            pl.col("sheet").alias("表"), pl.col("row_number").alias("行"), pl.col("column_name").alias("列"),
+            pl.col("value").cast(pl.String).alias("值"), pl.col("message").alias("问题")))
         metadata["returned_by_rule"] = dg.MetadataValue.json(
             dict(errors.group_by("rule").len().sort("len", descending=True).iter_rows()))
     return metadata
+
+
+def _table(frame: pl.DataFrame) -> dg.TableMetadataValue:
+    """A frame as Dagster table metadata: the UI shows it as a table, columns typed."""
+    schema = dg.TableSchema(columns=[dg.TableColumn(name, "int" if dtype.is_integer() else "string")
+                                     for name, dtype in frame.schema.items()])
+    return dg.MetadataValue.table([dg.TableRecord(row) for row in frame.rows(named=True)], schema)
 
 
 def _ingest_checks(result: BatchResult):

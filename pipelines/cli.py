@@ -1,20 +1,33 @@
 """`diaodu`: the command line. It drives the same Dagster job the inbox sensor launches, through a
-real Dagster instance whose storage lives under the data directory (so `dagster dev` shows the runs)."""
+real Dagster instance whose storage lives under the data directory (so `dagster dev` shows the runs).
+
+Errors speak to the person at the terminal: a mistake in the call (an argument, a date outside the
+report dates, a path that is not a data directory) is one Chinese line on stderr and exit code 2; a run
+that fails is one line naming the Dagster run and its error, exit code 1 (the run's full log is in the
+Dagster UI); any other exception is one line and exit code 1 (`DIAODU_DEBUG=1` shows its traceback)."""
 
 from __future__ import annotations
 
 import argparse
 import fcntl
+import os
+import re
 import sys
 import unicodedata
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import NoReturn
 
 import dagster as dg
 from dagster._core.instance.ref import InstanceRef  # no public way yet to point a yaml's storage elsewhere
 
 from diaodu.dispatch import briefing_dir
+from diaodu.dispatch.fonts import missing_cjk_font
+from diaodu.pipelines.data_dir import NotADataDirectory, init_data_dir, open_data_dir
 from diaodu.pipelines.definitions import build_definitions
+from diaodu.pipelines.partitions import report_date_range, up_to_today
+from diaodu.pipelines.terminal import QUIET
 from diaodu.returns.receipts import OUTCOME_LABELS
 from diaodu.schemas.reference import local_today
 from diaodu.warehouse.merge import last_seq
@@ -22,8 +35,6 @@ from diaodu.warehouse.rollup import city_completion, stale_report_dates
 from diaodu.warehouse.store import Warehouse
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-# The terminal gets warnings and errors; the full run log is in the Dagster UI.
-QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
 def instance_for(data_dir: Path) -> dg.DagsterInstance:
@@ -60,7 +71,7 @@ def run_pipeline(data_dir: Path, as_of: date) -> bool:
             return False
         # As the stale-rollup sensor would: late files re-judge the days they belong to.
         with Warehouse(data_dir).reading() as con:
-            stale = stale_report_dates(con)
+            stale = up_to_today(stale_report_dates(con))
         for day in stale:
             rerun = defs.resolve_job_def("daily_rollup_job").execute_in_process(
                 instance=instance, partition_key=day.isoformat(), raise_on_error=False, run_config=QUIET)
@@ -91,6 +102,8 @@ def print_summary(data_dir: Path, as_of: date, since_seq: int) -> None:
     print(f"\n仓库（下游工具打开此文件）：{(data_dir / 'warehouse.duckdb').resolve()}")
     print(f"回执与退回标注：{(data_dir / 'outbox').resolve()}/<单位代码>/")
     print(f"一日一调简报：{briefing_dir((data_dir / 'outbox').resolve(), as_of)}/")
+    if (no_font := missing_cjk_font()) is not None:  # the page itself names fonts for every system
+        print(f"提示：{no_font}")
 
 
 def _columns(values: tuple, widths: tuple[int, ...]) -> str:
@@ -112,23 +125,139 @@ def _last_seq(data_dir: Path) -> int:
 def _process(data_dir: Path, as_of: date) -> int:
     since = _last_seq(data_dir)
     if not run_pipeline(data_dir, as_of):
-        print("运行失败：请在 Dagster 界面查看日志（DAGSTER_HOME 下的运行记录）。", file=sys.stderr)
+        print(f"diaodu: {_last_failure(data_dir)}", file=sys.stderr)
         return 1
     print_summary(data_dir, as_of, since)
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="diaodu", description="百日攻坚重点项目前期手续一日一调")
+def _last_failure(data_dir: Path) -> str:
+    """The run that failed last, in one line: its id, the error that stopped it, where its log is."""
+    log = f"完整日志见 Dagster 界面（数据目录 {data_dir.resolve()} 的 dagster/）"
+    with instance_for(data_dir) as instance:
+        runs = instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.FAILURE]), limit=1)
+        failures = instance.all_logs(runs[0].run_id, of_type=dg.DagsterEventType.STEP_FAILURE) if runs else []
+    if not failures:
+        return f"运行失败；{log}"
+    event = failures[0].dagster_event
+    error = event.step_failure_data.error if event is not None else None
+    while error is not None and error.cause is not None:  # Dagster wraps the error the step raised
+        error = error.cause
+    said = error.message.strip().splitlines()[0] if error and error.message.strip() else "未知错误"
+    return f"运行 {runs[0].run_id} 失败（{said}）；{log}"
+
+
+class UsageError(Exception):
+    """A mistake in how diaodu was called: one Chinese line on stderr, exit code 2."""
+
+
+# Python's own argparse messages, said in Chinese; the report-date check below says its message whole.
+ARGPARSE_MESSAGES = (
+    (r"the following arguments are required: command", "缺少子命令（可用：{commands}）"),
+    (r"argument command: invalid choice: '(?P<value>.*)' \(choose from .*\)", "没有子命令“{value}”（可用：{commands}）"),
+    (r"the following arguments are required: (?P<names>.+)", "缺少参数 {names}"),
+    (r"argument (?P<name>\S+): expected one argument", "参数 {name} 后面缺少取值"),
+    (r"unrecognized arguments: (?P<values>.+)", "不认识的参数 {values}"),
+    (r"argument (?P<name>\S+): (?P<message>.+)", "{message}"),
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        for pattern, chinese in ARGPARSE_MESSAGES:
+            if matched := re.fullmatch(pattern, message):
+                message = chinese.format(commands="、".join(COMMANDS), **matched.groupdict())
+                break
+        raise UsageError(f"{message}；{self.prog} -h 查看用法")
+
+
+def _report_date(text: str) -> date:
+    """`--as-of`: a calendar date from the campaign's start to today, the days a run can be for."""
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            raise ValueError(text)
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--as-of {text} 不是有效日期，应写作 YYYY-MM-DD（如 2023-01-29）") from None
+    first, last = report_date_range()
+    if not first <= day <= last:
+        raise argparse.ArgumentTypeError(
+            f"--as-of {text} 超出可用的填报日期范围（{first} 至 {last}：从百日攻坚开始日到今天）")
+    return day
+
+
+def _run(args: argparse.Namespace) -> int:
+    data_dir = open_data_dir(args.data_dir)
+    return _process(data_dir.root, args.as_of or data_dir.sample_report_date or local_today())
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from diaodu.sample.campaign import SAMPLE_REPORT_DATE, write_sample_campaign
+
+    data_dir = init_data_dir(args.data_dir, SAMPLE_REPORT_DATE)
+    written = write_sample_campaign(data_dir.root / "inbox")
+    print(f"示例台账已放入收件箱：{len(written)} 个文件 → {(data_dir.root / 'inbox').resolve()}")
+    return _process(data_dir.root, SAMPLE_REPORT_DATE)
+
+
+def _init(args: argparse.Namespace) -> int:
+    data_dir = init_data_dir(args.dir)
+    print(f"数据目录已就绪：{data_dir.root.resolve()}（各单位的文件放入 inbox/<单位代码>/）")
+    return 0
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from diaodu.pipelines.replay import replay
+
+    source = open_data_dir(args.data_dir)
+    if (args.into / "warehouse.duckdb").exists():
+        raise UsageError(f"--into {args.into} 已有仓库；重放需要一个新的或空的目录")
+    target = init_data_dir(args.into, source.sample_report_date)
+    with instance_for(target.root) as instance:
+        replayed = replay(source.root, target.root, instance)
+    print(f"重放{'完成' if replayed else '失败'}：{(target.root / 'warehouse.duckdb').resolve()}")
+    return 0 if replayed else 1
+
+
+def _backup(args: argparse.Namespace) -> int:
+    from diaodu.backup.snapshot import backup_command
+
+    return backup_command(open_data_dir(args.data_dir).root, args.to)
+
+
+def _restore(args: argparse.Namespace) -> int:
+    from diaodu.backup.restore import restore_command
+
+    return restore_command(args.file, args.into)
+
+
+def _template(args: argparse.Namespace) -> int:
+    from diaodu.schemas.templates import write_templates
+
+    for path in write_templates(args.out):
+        print(path)
+    return 0
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "demo": _demo, "init": _init, "run": _run, "replay": _replay, "backup": _backup, "restore": _restore,
+    "template": _template}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="diaodu", description="百日攻坚重点项目前期手续一日一调")
     commands = parser.add_subparsers(dest="command", required=True)
-    demo = commands.add_parser("demo", help="write the sample campaign into the inbox and run everything")
+    demo = commands.add_parser("demo", help="write the sample campaign into a new data directory and run everything")
     demo.add_argument("--data-dir", type=Path, default=Path("data"))
+    init = commands.add_parser("init", help="create a data directory: inbox/<UNIT>/ for every unit, outbox/, the marker")
+    init.add_argument("dir", type=Path)
     run = commands.add_parser("run", help="process new inbox files, then materialise the as-of date's rollup")
-    run.add_argument("--data-dir", type=Path, required=True)
-    run.add_argument("--as-of", type=date.fromisoformat, default=None, help="YYYY-MM-DD (default: today, Asia/Shanghai)")
+    run.add_argument("--data-dir", type=Path, required=True, help="a data directory made by `diaodu init`")
+    run.add_argument("--as-of", type=_report_date, default=None,
+                     help="YYYY-MM-DD (default: today, Asia/Shanghai; a sample's own date)")
     replay = commands.add_parser("replay", help="rebuild a warehouse from the archived submissions of another")
     replay.add_argument("--data-dir", type=Path, required=True, help="the data directory to replay")
-    replay.add_argument("--into", type=Path, required=True, help="an empty data directory to rebuild into")
+    replay.add_argument("--into", type=Path, required=True, help="a new or empty directory to rebuild into")
     backup = commands.add_parser("backup", help="write one backup archive of a data directory (safe while it runs)")
     backup.add_argument("--data-dir", type=Path, required=True)
     backup.add_argument("--to", type=Path, required=True, help="the archive to write, e.g. backup.tar.gz")
@@ -137,36 +266,26 @@ def main(argv: list[str] | None = None) -> int:
     restore.add_argument("--into", type=Path, required=True, help="an empty or new directory")
     template = commands.add_parser("template", help="write blank .xlsx templates generated from the schemas")
     template.add_argument("--out", type=Path, required=True)
-    args = parser.parse_args(argv)
+    return parser
 
-    if args.command == "template":
-        from diaodu.schemas.templates import write_templates
 
-        for path in write_templates(args.out):
-            print(path)
-        return 0
-    if args.command == "backup":
-        from diaodu.backup.snapshot import backup_command
-
-        return backup_command(args.data_dir, args.to)
-    if args.command == "restore":
-        from diaodu.backup.restore import restore_command
-
-        return restore_command(args.file, args.into)
-    if args.command == "replay":
-        from diaodu.pipelines.replay import replay
-
-        with instance_for(args.into) as instance:
-            replayed = replay(args.data_dir, args.into, instance)
-        print(f"重放{'完成' if replayed else '失败'}：{(args.into / 'warehouse.duckdb').resolve()}")
-        return 0 if replayed else 1
-    if args.command == "demo":
-        from diaodu.sample.campaign import SAMPLE_REPORT_DATE, write_sample_campaign
-
-        written = write_sample_campaign(args.data_dir / "inbox")
-        print(f"示例台账已放入收件箱：{len(written)} 个文件 → {(args.data_dir / 'inbox').resolve()}")
-        return _process(args.data_dir, SAMPLE_REPORT_DATE)
-    return _process(args.data_dir, args.as_of or local_today())
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = _parser().parse_args(argv)
+        return COMMANDS[args.command](args)
+    except (UsageError, NotADataDirectory) as error:
+        print(f"diaodu: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("diaodu: 已中断", file=sys.stderr)
+        return 130
+    except Exception as error:  # a defect, not the caller's mistake: one line unless asked for more
+        if os.environ.get("DIAODU_DEBUG"):
+            raise
+        first_line = (str(error).strip().splitlines() or [""])[0]
+        print(f"diaodu: 内部错误（{type(error).__name__}: {first_line}）；设置 DIAODU_DEBUG=1 再运行可看到完整追踪",
+              file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -1,5 +1,8 @@
 """The daily report-date partitions: one per calendar day from the campaign's start, Asia/Shanghai."""
 
+import sys
+from datetime import date
+
 import dagster as dg
 
 from diaodu.schemas.reference import city
@@ -9,3 +12,22 @@ daily_report_dates = dg.DailyPartitionsDefinition(
     timezone=city().timezone,
     end_offset=1,  # today's report date exists today, not tomorrow
 )
+
+
+def report_date_range() -> tuple[date, date]:
+    """The first and the last report date a run can be for now: the campaign's start and today."""
+    first, last = daily_report_dates.get_first_partition_key(), daily_report_dates.get_last_partition_key()
+    if first is None or last is None:  # only before the campaign's first day (a clock set far back)
+        raise ValueError(f"no report date yet: the campaign starts on {city().campaign_start}")
+    return date.fromisoformat(first), date.fromisoformat(last)
+
+
+def up_to_today(days: list[date]) -> list[date]:
+    """`days` without those after today, which no run can be for (yet): a warehouse holds such a report
+    date only if the server's clock once ran ahead. Each skipped day is named in a warning on stderr."""
+    _, today = report_date_range()
+    ahead = [day for day in days if day > today]
+    if ahead:
+        print(f"diaodu: 警告：仓库里有晚于今天（{today}）的填报日期 {'、'.join(map(str, ahead))}，不能为其运行，"
+              "已跳过（服务器时钟曾经超前？）", file=sys.stderr)
+    return [day for day in days if day <= today]

@@ -12,6 +12,8 @@ from pathlib import Path
 import dagster as dg
 
 from diaodu.pipelines.definitions import build_definitions
+from diaodu.pipelines.partitions import up_to_today
+from diaodu.pipelines.terminal import QUIET
 from diaodu.schemas.reference import city
 from diaodu.warehouse.merge import archived_file
 from diaodu.warehouse.store import Warehouse
@@ -22,7 +24,8 @@ def replay(source: Path, target: Path, instance: dg.DagsterInstance) -> bool:
         submissions = con.execute(
             "SELECT batch_id, unit_code, file_name, claim_key, archive_path FROM core.submission ORDER BY seq"
         ).fetchall()
-        days = [day for (day,) in con.execute("SELECT as_of_date FROM rollup.rollup_run ORDER BY 1").fetchall()]
+        materialised = con.execute("SELECT as_of_date FROM rollup.rollup_run ORDER BY 1").fetchall()
+    days = up_to_today([day for (day,) in materialised])
     # The ingest job carries a report date's rollup; any date will do, every day is redone below.
     partition = (days[0] if days else city().campaign_start).isoformat()
     defs = build_definitions(str(target))
@@ -37,9 +40,11 @@ def replay(source: Path, target: Path, instance: dg.DagsterInstance) -> bool:
             dropped.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(archived, dropped)
             os.utime(dropped, ns=(arrived_ns, arrived_ns))  # the arrival time is part of the record
-        if not ingest.execute_in_process(instance=instance, partition_key=partition, raise_on_error=False).success:
+        if not ingest.execute_in_process(instance=instance, partition_key=partition, raise_on_error=False,
+                                     run_config=QUIET).success:
             return False
     return all(
-        rollup.execute_in_process(instance=instance, partition_key=day.isoformat(), raise_on_error=False).success
+        rollup.execute_in_process(instance=instance, partition_key=day.isoformat(), raise_on_error=False,
+                                   run_config=QUIET).success
         for day in days
     )

@@ -16,6 +16,7 @@ import dagster as dg
 from diaodu.intake.inbox import leftover_claims, scan_inbox
 from diaodu.warehouse.merge import last_seq
 from diaodu.warehouse.rollup import stale_report_dates
+from diaodu.pipelines.data_dir import NotADataDirectory, open_data_dir, sample_note
 from diaodu.pipelines.jobs import daily_rollup_job, ingest_job
 from diaodu.pipelines.resources import DiaoduSettings
 from diaodu.schemas.reference import local_today
@@ -25,6 +26,10 @@ ABANDONED_CLAIM_SECONDS = 300
 
 @dg.sensor(job=ingest_job, minimum_interval_seconds=3, default_status=dg.DefaultSensorStatus.RUNNING)
 def inbox_sensor(context: dg.SensorEvaluationContext, settings: DiaoduSettings):
+    try:
+        data_dir = open_data_dir(settings.root)
+    except NotADataDirectory as error:  # a mistyped DIAODU_DATA_DIR must not grow a warehouse of its own
+        return dg.SkipReason(str(error))
     files, strays = scan_inbox(settings.inbox)
     now = time.time()
     # A claim older than this was left by a run that died; the next run finishes it.
@@ -43,11 +48,12 @@ def inbox_sensor(context: dg.SensorEvaluationContext, settings: DiaoduSettings):
     if not settled and not strays and not abandoned:
         return dg.SkipReason("No new settled files in the inbox")
     fingerprint = hashlib.sha256(repr([sorted(settled), sorted(map(str, strays)), abandoned]).encode()).hexdigest()[:24]
+    sample = data_dir.sample_report_date  # a sample's files are for its own date, not today's
     return dg.RunRequest(
         run_key=fingerprint,
-        partition_key=local_today().isoformat(),
+        partition_key=(sample or local_today()).isoformat(),
         run_config={"ops": {"submissions": {"config": {"files": [name for name, _, _ in settled]}}}},
-        tags={"diaodu/files": str(len(settled))},
+        tags={"diaodu/files": str(len(settled))} | ({"diaodu/sample": sample_note(sample)} if sample else {}),
     )
 
 

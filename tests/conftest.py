@@ -8,6 +8,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from diaodu.pipelines.data_dir import init_data_dir
+
 # The corpus's accepted state (fixture `baseline`) is shared by the corpus and property tests.
 pytest_plugins = ["tests.corpus"]
 
@@ -45,4 +47,5 @@ def project_row(code: str, name: str = "测试项目", state: str = "未开工")
 
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
-    return tmp_path / "data"
+    """A new data directory, as `diaodu init` makes it."""
+    return init_data_dir(tmp_path / "data").root

@@ -13,7 +13,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from diaodu.dispatch.fonts import missing_cjk_font
 from diaodu.pipelines.cli import main
+from diaodu.pipelines.data_dir import init_data_dir
 from tests.conftest import PROCEDURE_HEADER, PROJECT_HEADER, query, write_csv
 
 AS_OF = "2023-01-29"
@@ -146,8 +148,28 @@ def test_the_dagster_run_recorded_the_briefing(demo_dir):
     assert "红灯（逾期未办结） | 67件" in metadata["headline"].value
 
 
+def test_the_page_names_chinese_fonts_for_windows_macos_and_linux(demo_dir):
+    html, _ = page(demo_dir, AS_OF)
+    for system_font in ("Microsoft YaHei", "SimSun", "PingFang SC", "Songti SC", "Noto Sans CJK SC",
+                        "Noto Serif CJK SC", "WenQuanYi Micro Hei"):
+        assert f"'{system_font}'" in html
+
+
+def test_the_font_check_names_the_package_on_a_server_without_chinese_fonts(tmp_path):
+    if shutil.which("fc-list") is None:
+        pytest.skip("no fontconfig here: Windows and macOS ship Chinese fonts, nothing to check")
+    bare = tmp_path / "fonts.conf"  # fontconfig with no font directory, as on a bare server
+    bare.write_text(f"<fontconfig><cachedir>{tmp_path}</cachedir></fontconfig>", encoding="utf-8")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("FONTCONFIG_FILE", str(bare))
+        said = missing_cjk_font()
+    assert said is not None and "fonts-noto-cjk" in said
+
+
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)")
 def test_headless_chromium_prints_the_headline_figures(demo_dir, tmp_path):
+    # Printed without a Chinese font, every character would be a box: required, with how to install one.
+    assert (no_font := missing_cjk_font()) is None, no_font
     html_path = demo_dir / "outbox" / "dispatch" / AS_OF / "一日一调简报.html"
     pdf = tmp_path / "briefing.pdf"
     subprocess.run(
@@ -163,8 +185,7 @@ def test_headless_chromium_prints_the_headline_figures(demo_dir, tmp_path):
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True,
                           text=True).stdout
     assert "78.08%" in text and "58.65%" in text and "146" in text
-    if subprocess.run(["fc-list", ":lang=zh"], capture_output=True, text=True).stdout.strip():
-        assert "一日一调简报" in text and "红灯清单" in text  # only legible with a CJK font installed
+    assert "一日一调简报" in text and "红灯清单" in text
     pages = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
     assert int(re.search(r"Pages:\s+(\d+)", pages).group(1)) >= 2
 
@@ -214,7 +235,7 @@ def _fgw(data_dir: Path, report_date: str, completed: str) -> None:
 
 @pytest.fixture(scope="module")
 def days_dir(tmp_path_factory) -> Path:
-    data_dir = tmp_path_factory.mktemp("days") / "data"
+    data_dir = init_data_dir(tmp_path_factory.mktemp("days") / "data").root
     # Friday 1-20, the last working day before the festival: everyone reports; the bureau's date for
     # B's 立项 differs from the county's.
     _ls(data_dir, "2023-01-20", ["正办理", "2023-02-10", "", "", ""], problem_closed=False)

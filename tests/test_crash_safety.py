@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from diaodu.pipelines.data_dir import init_data_dir
 from diaodu.sample.campaign import write_sample_campaign
 from tests.conftest import query
 
@@ -50,8 +51,8 @@ def sample_inbox(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def reference_state(sample_inbox, tmp_path_factory) -> dict:
-    data_dir = tmp_path_factory.mktemp("reference") / "data"
-    shutil.copytree(sample_inbox, data_dir / "inbox")
+    data_dir = init_data_dir(tmp_path_factory.mktemp("reference") / "data").root
+    shutil.copytree(sample_inbox, data_dir / "inbox", dirs_exist_ok=True)
     assert run_cli(data_dir) == 0
     return snapshot(data_dir)
 
@@ -59,8 +60,8 @@ def reference_state(sample_inbox, tmp_path_factory) -> dict:
 @pytest.mark.parametrize("kill_at", ["parsing:3", "mid_merge:1", "mid_merge:9", "before_returns:5",
                                      "writing_returns:12", "mid_rollup", "publish:1", "publish:2"])
 def test_a_killed_run_is_completed_by_the_next_one(sample_inbox, reference_state, tmp_path, kill_at):
-    data_dir = tmp_path / "data"
-    shutil.copytree(sample_inbox, data_dir / "inbox")
+    data_dir = init_data_dir(tmp_path / "data").root
+    shutil.copytree(sample_inbox, data_dir / "inbox", dirs_exist_ok=True)
     assert run_cli(data_dir, kill_at) == -9  # really killed there
     assert run_cli(data_dir) == 0
     assert snapshot(data_dir) == reference_state

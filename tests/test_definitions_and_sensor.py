@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 import time
 from datetime import date
 
 import dagster as dg
 
+from diaodu.pipelines.data_dir import init_data_dir
 from diaodu.pipelines.definitions import build_definitions
 from diaodu.pipelines.resources import DiaoduSettings
 from diaodu.pipelines.sensors import inbox_sensor
@@ -79,3 +81,35 @@ def test_same_bytes_twice_is_a_duplicate_that_changes_nothing(data_dir):
     assert query(data_dir, "SELECT * FROM core.project_version") == before
     assert query(data_dir, "SELECT count(*) FROM mart.procedure_rollup") == [(0,)]
     assert date(2023, 1, 29) in {d for (d,) in query(data_dir, "SELECT as_of_date FROM rollup.rollup_run")}
+
+
+def test_on_a_sample_directory_the_sensor_runs_for_the_samples_date_and_the_ui_says_so(tmp_path):
+    from diaodu.sample.campaign import SAMPLE_REPORT_DATE
+
+    sample_dir = init_data_dir(tmp_path / "demo", SAMPLE_REPORT_DATE).root
+    _drop(sample_dir)
+    with dg.instance_for_test() as instance:
+        request = _tick(sample_dir, instance)
+    note = "示例数据，填报日期固定为 2023-01-29"
+    assert request.partition_key == "2023-01-29" and request.tags["diaodu/sample"] == note
+    defs = build_definitions(str(sample_dir))
+    graph = defs.resolve_asset_graph()
+    assert all(note in (graph.get(key).description or "") for key in graph.get_all_asset_keys())
+    assert not defs.schedules  # no 16:00 briefing for today from the sample
+    real = build_definitions(str(init_data_dir(tmp_path / "real").root))
+    assert note not in (real.resolve_assets_def("submissions").specs_by_key[dg.AssetKey("submissions")].description or "")
+
+
+def test_the_inbox_sensor_skips_a_path_that_is_not_a_data_directory(tmp_path):
+    stranger = tmp_path / "stranger"
+    _drop(stranger)
+    with dg.instance_for_test() as instance:
+        skipped = _tick(stranger, instance)
+    assert isinstance(skipped, dg.SkipReason) and "不是 diaodu 数据目录" in (skipped.skip_message or "")
+
+
+def test_the_submissions_description_keeps_its_paths_in_the_ui(tmp_path):
+    # The UI renders descriptions as Markdown: `<UNIT>` outside a code span is an HTML tag and vanishes.
+    spec = build_definitions(str(tmp_path)).resolve_assets_def("submissions").specs_by_key[dg.AssetKey("submissions")]
+    outside_code = re.sub(r"`[^`]*`", "", spec.description or "")
+    assert "inbox/<UNIT>/" in (spec.description or "") and "<" not in outside_code

@@ -9,6 +9,7 @@ import openpyxl
 import pytest
 
 from diaodu.pipelines.cli import main
+from diaodu.schemas.reference import units
 from tests.conftest import query
 
 AS_OF = "2023-01-29"
@@ -139,3 +140,20 @@ def test_a_backfill_of_a_range_is_one_run_that_re_judges_every_day(demo_dir):
     red = dict(query(demo_dir, "SELECT as_of_date::VARCHAR, red FROM mart.light_rollup WHERE unit_code = 'CITY'"))
     assert len(red) == 11 and red["2023-01-29"] < red["2023-02-08"]  # nobody reported: promises fall due
     assert len([p for p in (demo_dir / "outbox" / "dispatch").iterdir()]) == 11
+
+
+def test_the_submissions_run_shows_its_outcomes_as_tables_with_unit_names(demo_dir):
+    import dagster as dg
+
+    from diaodu.pipelines.cli import instance_for
+
+    with instance_for(demo_dir) as instance:
+        event = instance.get_latest_materialization_event(dg.AssetKey("submissions"))
+    metadata = event.asset_materialization.metadata
+    by_unit, preview = metadata["by_unit"], metadata["returned_rows_preview"]
+    assert isinstance(by_unit, dg.TableMetadataValue) and isinstance(preview, dg.TableMetadataValue)
+    assert [column.name for column in by_unit.schema.columns] == [
+        "单位", "单位代码", "文件", "填报日期", "结果", "接收行", "退回行"]
+    assert len(by_unit.records) == query(demo_dir, "SELECT count(*) FROM mart.submissions")[0][0]
+    assert {"连山区", "市发改委"} <= {record.data["单位"] for record in by_unit.records}
+    assert {record.data["单位"] for record in preview.records} <= {unit.name for unit in units().values()}
