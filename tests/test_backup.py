@@ -18,6 +18,7 @@ import dagster as dg
 import pytest
 
 from diaodu.pipelines.cli import instance_for, main
+from diaodu.pipelines.data_dir import init_data_dir
 from diaodu.pipelines.resources import DiaoduSettings
 from diaodu.pipelines.schedules import backup_job
 from diaodu.sample.campaign import write_sample_campaign
@@ -46,6 +47,7 @@ def receipts(data_dir: Path) -> dict[str, bytes]:
 
 def test_a_backup_taken_while_a_run_goes_on_restores_to_the_same_marts_and_replays(tmp_path):
     original, restored, replayed = tmp_path / "D", tmp_path / "elsewhere" / "D2", tmp_path / "D3"
+    init_data_dir(original)
     write_sample_campaign(original / "inbox")
     run = cli(original, "--as-of", "2023-01-29")
     deadline = time.monotonic() + 120
@@ -67,6 +69,7 @@ def test_a_backup_taken_while_a_run_goes_on_restores_to_the_same_marts_and_repla
 
 def test_a_backup_after_a_killed_run_holds_what_the_run_merged_but_never_published(tmp_path):
     original, restored = tmp_path / "D", tmp_path / "D2"
+    init_data_dir(original)
     now = time.time_ns()
     drop(original, "LS", "项目.csv", [["填报日期：2023-01-28"], PROJECT_HEADER, project_row(CODE)], now - 90 * 10**9)
     drop(original, "LS", "手续.csv", [["填报日期：2023-01-28"], PROCEDURE_HEADER,
@@ -95,6 +98,7 @@ def test_a_backup_after_a_killed_run_holds_what_the_run_merged_but_never_publish
 def small_backup(tmp_path_factory) -> Path:
     """A backup of a data directory with one processed file."""
     root = tmp_path_factory.mktemp("small")
+    init_data_dir(root / "D")
     drop(root / "D", "LS", "项目.csv", [["填报日期：2023-01-28"], PROJECT_HEADER, project_row(CODE)],
          time.time_ns() - 60 * 10**9)
     assert main(["run", "--data-dir", str(root / "D"), "--as-of", "2023-01-28"]) == 0
