@@ -1,7 +1,7 @@
 """The annotated return (…_退回标注.xlsx): for an .xlsx, the clerk's own workbook — values, types,
 number formats, widths, merged cells, other sheets as they were — with a 问题清单 sheet first and
 each bad cell marked; for a .csv (or a workbook this editor cannot change), a new workbook of the
-values as text (`values_copy`).
+values as text (`values_copy`), marked the same way.
 
 A workbook that comes back annotated (the clerk fixed some cells and sent the copy again) loses
 the earlier return's 问题清单 sheet, red fills and notes first: what it gets is this return's only.
@@ -27,24 +27,25 @@ from diaodu.returns.listing import (
 from diaodu.returns.package import NotEditable, Package, attributes, element, prefix, set_attribute, text
 from diaodu.returns.sheet_marks import MAIN_NS, mark_cells, write_notes
 from diaodu.returns.styles import Styles
-from diaodu.returns.values_copy import write_values_copy
+from diaodu.returns.values_copy import values_package
 
 WORKSHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
-TAB_SELECTED = re.compile(rb'\stabSelected="(?:1|true)"')
+TAB_SELECTED = re.compile(r'\stabSelected="(?:1|true)"')
 
 
 def write_annotated(path: Path, source: Path | None, findings: pl.DataFrame, grids: list[RawGrid]) -> Annotation:
     """`source`: the received bytes when they are an .xlsx to annotate in place."""
     if source is not None:
         try:
-            return annotate_workbook(source, path, findings)
+            return annotate_workbook(Package.open(source), path, findings, own_workbook=True)
         except (NotEditable, ValueError, KeyError, StopIteration):  # a layout this editor does not know
             pass
-    return write_values_copy(path, findings, grids)
+    package, sheet_names = values_package(grids)
+    findings = findings.with_columns(pl.col("tab").replace(sheet_names))
+    return annotate_workbook(package, path, findings, own_workbook=False)
 
 
-def annotate_workbook(source: Path, target: Path, findings: pl.DataFrame) -> Annotation:
-    package = Package(source)
+def annotate_workbook(package: Package, target: Path, findings: pl.DataFrame, own_workbook: bool) -> Annotation:
     workbook = next(r.target for r in package.relationships("") if r.type == "officeDocument")
     styles = Styles(package, next(r.target for r in package.relationships(workbook) if r.type == "styles"))
     styles.clear_old_marks()
@@ -61,7 +62,7 @@ def annotate_workbook(source: Path, target: Path, findings: pl.DataFrame) -> Ann
     styles.save()
     _insert_summary(package, workbook, summary, list(sheets.values()))
     package.save(target)
-    return Annotation(own_workbook=True, marked=marked, noted=noted)
+    return Annotation(own_workbook=own_workbook, marked=marked, noted=noted)
 
 
 def _sheet_tags(xml: str) -> tuple[re.Match[str], list[str]]:
@@ -132,10 +133,19 @@ def _insert_summary(package: Package, workbook: str, summary: str, worksheets: l
                  lambda m: _first_tab(m.group(0)), xml)
     package.write(workbook, xml)
     for sheet in worksheets:  # one selected tab, else Excel opens them grouped
-        data = package.parts[sheet]
-        head = data.find(b"sheetData")
-        head = len(data) if head < 0 else head
-        package.parts[sheet] = TAB_SELECTED.sub(b"", data[:head]) + data[head:]
+        _unselect(package, sheet)
+
+
+def _unselect(package: Package, sheet: str) -> None:
+    """Clears tabSelected in a worksheet's sheetViews, which come before its cells (decoded: the head only)."""
+    data = package.parts[sheet]
+    end = data.find(b"sheetData" if isinstance(data, bytes) else "sheetData")
+    head = data[:end if end >= 0 else len(data)]
+    head_text = head.decode("utf-8") if isinstance(head, bytes) else head
+    if TAB_SELECTED.search(head_text):
+        unselected = TAB_SELECTED.sub("", head_text)
+        rest = data[len(head):]
+        package.parts[sheet] = unselected.encode("utf-8") + rest if isinstance(rest, bytes) else unselected + rest
 
 
 def _first_tab(view: str) -> str:

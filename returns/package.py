@@ -35,9 +35,9 @@ class Relationship:
     target: str  # the part's path inside the zip
 
 
-def text(value: str) -> str:
-    """Cell or comment text as XML character data."""
-    return escape(NOT_XML.sub("\ufffd", value))
+def text(value: str, quote: bool = False) -> str:
+    """Cell or comment text as XML character data (`quote`: as an attribute value)."""
+    return escape(NOT_XML.sub("\ufffd", value), {'"': "&quot;"} if quote else {})
 
 
 def attributes(tag: str) -> dict[str, str]:
@@ -66,25 +66,33 @@ def element(tag: str, pfx: str) -> re.Pattern[str]:
 
 
 class Package:
-    """The zip's parts as bytes, in their original order; written back deterministically."""
+    """The zip's parts in their original order, as bytes until read (then as text, so a big sheet
+    is decoded once and encoded once); written back deterministically."""
 
-    def __init__(self, path: Path):
+    def __init__(self, parts: dict[str, bytes | str]):
+        self.parts = parts
+
+    @classmethod
+    def open(cls, path: Path) -> Package:
         try:
             with zipfile.ZipFile(path) as archive:
-                self.parts = {info.filename: archive.read(info) for info in archive.infolist() if not info.is_dir()}
+                return cls({info.filename: archive.read(info) for info in archive.infolist() if not info.is_dir()})
         except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError) as error:
             raise NotEditable(str(error)) from error
 
     def read(self, name: str) -> str:
         if name not in self.parts:
             raise NotEditable(f"missing part {name}")
-        try:
-            return self.parts[name].decode("utf-8")
-        except UnicodeDecodeError as error:
-            raise NotEditable(f"{name} is not UTF-8") from error
+        data = self.parts[name]
+        if isinstance(data, bytes):
+            try:
+                self.parts[name] = data = data.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise NotEditable(f"{name} is not UTF-8") from error
+        return data
 
     def write(self, name: str, xml: str) -> None:
-        self.parts[name] = xml.encode("utf-8")
+        self.parts[name] = xml
 
     def remove(self, name: str) -> None:
         self.parts.pop(name, None)
@@ -154,5 +162,7 @@ class Package:
         staging = path.with_name(path.name + ".partial")
         with zipfile.ZipFile(staging, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
             for name, data in self.parts.items():
-                archive.writestr(zipfile.ZipInfo(name, ZIP_TIME), data, zipfile.ZIP_DEFLATED, 1)
+                info = zipfile.ZipInfo(name, ZIP_TIME)
+                info.external_attr = 0o644 << 16  # rw-r--r-- when unzipped
+                archive.writestr(info, data, zipfile.ZIP_DEFLATED, 1)
         staging.replace(path)

@@ -169,7 +169,7 @@ def _with_legacy_drawing(xml: str, rel_id: str) -> str:
     declared = re.search(rf'xmlns:(\w+)="{REL_NS}"', xml[:4096])
     id_attribute = f'{declared.group(1)}:id="{rel_id}"' if declared else f'xmlns:rl="{REL_NS}" rl:id="{rel_id}"'
     tag = f"<{p}legacyDrawing {id_attribute}/>"
-    tail_start = xml.index(f"</{p}sheetData>") if f"</{p}sheetData>" in xml else 0
+    tail_start = max(xml.rfind(f"</{p}sheetData>"), 0)  # rfind: the tail, not 40 MB of cells
     later = [at for name in AFTER_LEGACY_DRAWING if (at := xml.find(f"<{p}{name}", tail_start)) >= 0]
     position = min(later) if later else xml.rindex(f"</{p}worksheet>")
     return xml[:position] + tag + xml[position:]

@@ -1,73 +1,84 @@
-"""The annotated return when there is no workbook to keep (a .csv, or a workbook the editor cannot
-change): a new workbook of the cells exactly as read, as text — a .csv has no types, and guessing
-them would change what the clerk wrote (codes with leading zeros, 2023.1.5) — with the same 问题清单
-sheet first and the same marks. Strings stay strings: nothing from a submission can run."""
+"""The workbook to annotate when there is none to keep (a .csv, or a workbook the editor cannot
+change): the cells exactly as read, as text — a .csv has no types, and guessing them would change
+what the clerk wrote (codes with leading zeros, 2023.1.5). Text Excel would run once edited (a
+leading = + - @) is quoted. The sheet XML is built with Polars expressions: 1.1 M cells in well
+under a second."""
 
 from __future__ import annotations
 
 import re
-from datetime import datetime
-from pathlib import Path
 
 import polars as pl
-import xlsxwriter
 from diaodu.intake.files import RawGrid
-from diaodu.returns.listing import (
-    FORMULA_LEAD_PATTERN,
-    SUMMARY_HEADERS,
-    SUMMARY_SHEET,
-    SUMMARY_WIDTHS,
-    Annotation,
-    notes_by_tab,
-    summary_rows,
-)
-from diaodu.returns.sheet_marks import MAX_NOTES
-from diaodu.returns.styles import HEADER_RGB, MARK_RGB
-from xlsxwriter.utility import xl_cell_to_rowcol
+from diaodu.returns.listing import FORMULA_LEAD_PATTERN, SUMMARY_SHEET
+from diaodu.returns.package import Package, text
+from diaodu.returns.sheet_marks import MAIN_NS, REL_NS
 
-FIXED_TIMESTAMP = datetime(2000, 1, 1)  # workbook metadata: keeps re-written returns byte-identical
+NOT_XML_PATTERN = r"[\x00-\x08\x0B\x0C\x0E-\x1F\x{FFFE}\x{FFFF}]"  # as package.NOT_XML, for Polars
+QUOTED_STYLE = 1
+OFFICE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+TYPES = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+STYLES = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<styleSheet xmlns="{MAIN_NS}">'
+          '<fonts count="1"><font><sz val="11"/><name val="等线"/><family val="2"/><charset val="134"/></font></fonts>'
+          '<fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/>'
+          '</fill></fills><borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+          '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+          '<cellXfs count="2"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+          '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" quotePrefix="1"/></cellXfs>'
+          '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>')
 
 
-def write_values_copy(path: Path, findings: pl.DataFrame, grids: list[RawGrid]) -> Annotation:
-    workbook = xlsxwriter.Workbook(path, {"strings_to_formulas": False, "strings_to_urls": False,
-                                          "strings_to_numbers": False})
-    workbook.set_properties({"created": FIXED_TIMESTAMP, "title": "退回标注"})
-    bold = workbook.add_format({"bold": True, "bg_color": f"#{HEADER_RGB[2:]}"})
-    text = workbook.add_format({"quote_prefix": True})
-    bad = workbook.add_format({"bg_color": f"#{MARK_RGB[2:]}", "quote_prefix": True})
-
-    summary = workbook.add_worksheet(SUMMARY_SHEET)
-    summary.write_row(0, 0, SUMMARY_HEADERS, bold)
-    for row, values in enumerate(summary_rows(findings), start=1):
-        summary.write_row(row, 0, values)
-        if (value := values[5]) and re.match(FORMULA_LEAD_PATTERN, value):
-            summary.write_string(row, 5, value, text)
-    for column, width in enumerate(SUMMARY_WIDTHS):
-        summary.set_column(column, column, width)
-    summary.freeze_panes(1, 0)
-
-    notes = notes_by_tab(findings)
-    used_names = {SUMMARY_SHEET}
-    marked = noted = 0
+def values_package(grids: list[RawGrid]) -> tuple[Package, dict[str, str]]:
+    """A workbook of the grids' text, and each grid's sheet name in it (names Excel allows)."""
+    names: dict[str, str] = {}
+    used = {SUMMARY_SHEET}
     for grid in grids:
-        sheet = workbook.add_worksheet(_sheet_name(grid.sheet_name, used_names))
-        for row_index, row in enumerate(grid.cells.iter_rows()):
-            sheet.write_row(row_index, grid.first_column, row)  # strings stay strings (workbook options)
-        for offset, column in enumerate(grid.cells.columns):  # text Excel would run if edited: quoted
-            risky = grid.cells.select(pl.col(column).str.contains(FORMULA_LEAD_PATTERN).arg_true()).to_series()
-            for row_index in risky:
-                sheet.write_string(row_index, grid.first_column + offset, grid.cells[row_index, column], text)
-        for ref, note in notes.get(grid.sheet_name, {}).items():
-            row_index, column = xl_cell_to_rowcol(ref)
-            inside = row_index < grid.cells.height and 0 <= column - grid.first_column < grid.cells.width
-            value = grid.cells[row_index, column - grid.first_column] if inside else None
-            sheet.write_string(row_index, column, value or "", bad)  # overwrites the plain cell
-            marked += 1
-            if noted < MAX_NOTES:  # beyond this, the red cells and the 问题清单 sheet say it
-                sheet.write_comment(ref, note, {"x_scale": 2, "y_scale": 1.5})
-                noted += 1
-    workbook.close()
-    return Annotation(own_workbook=False, marked=marked, noted=noted)
+        names[grid.sheet_name] = _sheet_name(grid.sheet_name, used)
+    sheets = "".join(f'<sheet name="{text(name, quote=True)}" sheetId="{n}" r:id="rId{n}"/>'
+                     for n, name in enumerate(names.values(), 1))
+    relationships = "".join(f'<Relationship Id="rId{n}" Type="{OFFICE}/worksheet" Target="worksheets/sheet{n}.xml"/>'
+                            for n in range(1, len(grids) + 1))
+    overrides = "".join(f'<Override PartName="/xl/worksheets/sheet{n}.xml" ContentType="{TYPES}.worksheet+xml"/>'
+                        for n in range(1, len(grids) + 1))
+    head = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    parts = {
+        "[Content_Types].xml": f'{head}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+                               f'<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+                               f'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+                               f'<Override PartName="/xl/workbook.xml" ContentType="{TYPES}.sheet.main+xml"/>'
+                               f'<Override PartName="/xl/styles.xml" ContentType="{TYPES}.styles+xml"/>{overrides}</Types>',
+        "_rels/.rels": f'{head}<Relationships xmlns="{REL_NS}"><Relationship Id="rId1" '
+                       f'Type="{OFFICE}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+        "xl/workbook.xml": f'{head}<workbook xmlns="{MAIN_NS}" xmlns:r="{OFFICE}"><bookViews><workbookView '
+                           f'activeTab="0"/></bookViews><sheets>{sheets}</sheets></workbook>',
+        "xl/_rels/workbook.xml.rels": f'{head}<Relationships xmlns="{REL_NS}">{relationships}<Relationship '
+                                      f'Id="rIdStyles" Type="{OFFICE}/styles" Target="styles.xml"/></Relationships>',
+        "xl/styles.xml": STYLES,
+    }
+    package = Package({name: xml.encode("utf-8") for name, xml in parts.items()})
+    for n, grid in enumerate(grids, 1):
+        package.write(f"xl/worksheets/sheet{n}.xml", _sheet_xml(grid))
+    return package, names
+
+
+def _sheet_xml(grid: RawGrid) -> str:
+    row = pl.int_range(1, pl.len() + 1, dtype=pl.Int64).cast(pl.String)
+    cells = []
+    for column in grid.cells.columns:
+        value = pl.col(column)
+        letters = re.sub(r"\d", "", grid.cell_ref(column, 1) or "")
+        escaped = (value.str.replace_all("&", "&amp;", literal=True).str.replace_all("<", "&lt;", literal=True)
+                .str.replace_all(">", "&gt;", literal=True).str.replace_all(NOT_XML_PATTERN, "\ufffd"))
+        style = pl.when(value.str.contains(FORMULA_LEAD_PATTERN)).then(pl.lit(f' s="{QUOTED_STYLE}"')).otherwise(pl.lit(""))
+        cells.append(pl.when(value.is_not_null()).then(pl.concat_str(
+            pl.lit(f'<c r="{letters}'), row, pl.lit('"'), style, pl.lit(' t="inlineStr"><is><t xml:space="preserve">'),
+            escaped, pl.lit("</t></is></c>"))))
+    rows = grid.cells.select(pl.concat_str(pl.lit('<row r="'), row, pl.lit('">'),
+                                           pl.concat_str(cells, ignore_nulls=True) if cells else pl.lit(""),
+                                           pl.lit("</row>")).str.join(""))
+    body = rows.item() if grid.cells.height else ""
+    return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{MAIN_NS}">'
+            f"<sheetData>{body}</sheetData></worksheet>")
 
 
 def _sheet_name(name: str, used: set[str]) -> str:
