@@ -37,17 +37,18 @@ def mark_cells(xml: str, refs: list[str], marked: Callable[[int], int]) -> str:
     opening = re.search(rf"<{re.escape(p)}sheetData\b[^>]*?(/?)>", xml)
     if opening is None:
         raise NotEditable("no sheetData")
-    if opening.group(1):
+    data_start = opening.end()
+    if opening.group(1):  # <sheetData/>: opened and closed, rows go between
+        data_start = opening.start() + len(f"<{p}sheetData>")
         xml = f"{xml[:opening.start()]}<{p}sheetData></{p}sheetData>{xml[opening.end():]}"
-        opening = re.search(rf"<{re.escape(p)}sheetData\b[^>]*?>", xml)
-    data_start, data_end = opening.end(), xml.index(f"</{p}sheetData>", opening.end())
+    data_end = xml.index(f"</{p}sheetData>", data_start)
     rows = {int(m.group(1)): m.start()
             for m in re.compile(rf'<{re.escape(p)}row\b[^>]*?\sr="(\d+)"').finditer(xml, data_start, data_end)}
     if len(rows) != xml.count(f"<{p}row", data_start, data_end):
         raise NotEditable("rows without a row number")
     wanted: dict[int, list[str]] = {}
     for ref in refs:
-        wanted.setdefault(int(CELL_REF.fullmatch(ref).group(2)), []).append(ref)
+        wanted.setdefault(_row_column(ref)[0] + 1, []).append(ref)
     numbers = sorted(rows)
     edits: list[tuple[int, int, str]] = []
     for number, cells in wanted.items():
@@ -69,7 +70,7 @@ def mark_cells(xml: str, refs: list[str], marked: Callable[[int], int]) -> str:
 
 
 def _new_cells(p: str, refs: list[str], marked: Callable[[int], int]) -> str:
-    ordered = sorted(refs, key=lambda ref: column_number(CELL_REF.fullmatch(ref).group(1)))
+    ordered = sorted(refs, key=lambda ref: _row_column(ref)[1])
     return "".join(f'<{p}c r="{ref}" s="{marked(0)}"/>' for ref in ordered)
 
 
@@ -79,15 +80,15 @@ def _cell_edits(xml: str, p: str, low: int, high: int, refs: list[str],
     starts: list[tuple[int, int]] = []  # (column number, position) of every cell of the row
     for cell in re.compile(rf"<{re.escape(p)}c\b[^>]*?>").finditer(xml, low, high):
         ref = attributes(cell.group(0)).get("r")
-        if ref is None or CELL_REF.fullmatch(ref) is None:
+        if ref is None:
             raise NotEditable("a cell without a reference")
-        starts.append((column_number(CELL_REF.fullmatch(ref).group(1)), cell.start()))
+        starts.append((_row_column(ref)[1], cell.start()))
         if ref in missing:
             missing.discard(ref)
             style = int(attributes(cell.group(0)).get("s", "0"))
             edits.append((cell.start(), cell.end(), _with_style(cell.group(0), marked(style))))
     for ref in missing:
-        column = column_number(CELL_REF.fullmatch(ref).group(1))
+        column = _row_column(ref)[1]
         position = next((at for number, at in starts if number > column), high)
         edits.append((position, position, _new_cells(p, [ref], marked)))
     return edits
@@ -192,8 +193,9 @@ def _write_shapes(package: Package, target: str, replaced: list[str], written: d
     def keep(shape: re.Match[str]) -> str:
         row = re.search(r"<x:Row>(\d+)</x:Row>", shape.group(0))
         column = re.search(r"<x:Column>(\d+)</x:Column>", shape.group(0))
-        note = 'ObjectType="Note"' in shape.group(0) and row and column
-        return "" if note and (int(row.group(1)), int(column.group(1))) in at else shape.group(0)
+        if 'ObjectType="Note"' not in shape.group(0) or row is None or column is None:
+            return shape.group(0)
+        return "" if (int(row.group(1)), int(column.group(1))) in at else shape.group(0)
 
     xml = re.sub(r"<v:shape\b[^>]*>.*?</v:shape>", keep, xml, flags=re.S)
     if 'id="_x0000_t202"' not in xml:
@@ -204,9 +206,11 @@ def _write_shapes(package: Package, target: str, replaced: list[str], written: d
 
 
 def _row_column(ref: str) -> tuple[int, int]:
-    """0-based (row, column) of a cell reference, as VML notes count them."""
-    letters, row = CELL_REF.fullmatch(ref).groups()
-    return int(row) - 1, column_number(letters) - 1
+    """0-based (row, column) of a cell reference such as D12 (as VML notes count them)."""
+    found = CELL_REF.fullmatch(ref)
+    if found is None:
+        raise NotEditable(f"not a cell reference: {ref}")
+    return int(found.group(2)) - 1, column_number(found.group(1)) - 1
 
 
 def _shape(shape_id: int, row: int, column: int) -> str:

@@ -65,7 +65,7 @@ class Styles:
                 original = 0
             if self._red_fill is None:
                 self._red_fill = self._add("fills", self._fill(MARK_RGB))
-            start, rest = re.match(r"(<[^>]*?/?>)(.*)", xfs[original], re.S).groups()
+            start, rest = _start_tag(xfs[original])
             start = set_attribute(set_attribute(start, "fillId", str(self._red_fill)), "applyFill", "1")
             self._marked[original] = self._add("cellXfs", start + rest)
         return self._marked[original]
@@ -73,7 +73,7 @@ class Styles:
     def header(self) -> int:
         """Bold on grey, for the 问题清单 sheet's first row."""
         _, fonts = self._section("fonts")
-        start, rest = re.match(r"(<[^>]*?/?>)(.*)", fonts[0] if fonts else f"<{self.p}font/>", re.S).groups()
+        start, rest = _start_tag(fonts[0] if fonts else f"<{self.p}font/>")
         bold_font = (f"{start[:-2]}><{self.p}b/></{self.p}font>" if start.endswith("/>")
                      else f"{start}<{self.p}b/>{rest}")
         font = self._add("fonts", bold_font)
@@ -88,3 +88,9 @@ class Styles:
 
     def save(self) -> None:
         self.package.write(self.part, self.xml)
+
+
+def _start_tag(xml: str) -> tuple[str, str]:
+    """An element split after its start tag."""
+    end = xml.index(">") + 1
+    return xml[:end], xml[end:]

@@ -46,7 +46,8 @@ def values_package(grids: list[RawGrid]) -> tuple[Package, dict[str, str]]:
                                f'<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
                                f'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
                                f'<Override PartName="/xl/workbook.xml" ContentType="{TYPES}.sheet.main+xml"/>'
-                               f'<Override PartName="/xl/styles.xml" ContentType="{TYPES}.styles+xml"/>{overrides}</Types>',
+                               f'<Override PartName="/xl/styles.xml" ContentType="{TYPES}.styles+xml"/>'
+                               f"{overrides}</Types>",
         "_rels/.rels": f'{head}<Relationships xmlns="{REL_NS}"><Relationship Id="rId1" '
                        f'Type="{OFFICE}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
         "xl/workbook.xml": f'{head}<workbook xmlns="{MAIN_NS}" xmlns:r="{OFFICE}"><bookViews><workbookView '
@@ -69,7 +70,8 @@ def _sheet_xml(grid: RawGrid) -> str:
         letters = re.sub(r"\d", "", grid.cell_ref(column, 1) or "")
         escaped = (value.str.replace_all("&", "&amp;", literal=True).str.replace_all("<", "&lt;", literal=True)
                 .str.replace_all(">", "&gt;", literal=True).str.replace_all(NOT_XML_PATTERN, "\ufffd"))
-        style = pl.when(value.str.contains(FORMULA_LEAD_PATTERN)).then(pl.lit(f' s="{QUOTED_STYLE}"')).otherwise(pl.lit(""))
+        quoted = value.str.contains(FORMULA_LEAD_PATTERN)
+        style = pl.when(quoted).then(pl.lit(f' s="{QUOTED_STYLE}"')).otherwise(pl.lit(""))
         cells.append(pl.when(value.is_not_null()).then(pl.concat_str(
             pl.lit(f'<c r="{letters}'), row, pl.lit('"'), style, pl.lit(' t="inlineStr"><is><t xml:space="preserve">'),
             escaped, pl.lit("</t></is></c>"))))

@@ -152,3 +152,17 @@ def test_a_verification_notice_names_the_project(data_dir):
     submission_id, outbox = submit(data_dir, "发改委手续.csv", content, unit="FGW")
     (notice,) = outbox.glob(f"*{submission_id}_调度核实通知.txt")
     assert f"项目“测试项目”（{LS_A}）“立项”手续" in notice.read_text(encoding="utf-8-sig")
+
+
+def test_marks_reach_cells_and_rows_the_file_does_not_have():
+    """A required cell left empty is often not in the file at all: it is added, in order."""
+    from diaodu.returns.sheet_marks import mark_cells
+
+    xml = ('<worksheet xmlns="main"><sheetData><row r="2"><c r="A2" s="3"><v>1</v></c><c r="C2"/></row>'
+           '<row r="5" ht="20"/></sheetData></worksheet>')
+    marked = mark_cells(xml, ["B2", "A2", "D5", "B4"], lambda style: 100 + style)
+    assert marked == ('<worksheet xmlns="main"><sheetData><row r="2"><c r="A2" s="103"><v>1</v></c>'
+                      '<c r="B2" s="100"/><c r="C2"/></row><row r="4"><c r="B4" s="100"/></row>'
+                      '<row r="5" ht="20"><c r="D5" s="100"/></row></sheetData></worksheet>')
+    assert mark_cells('<worksheet><sheetData/></worksheet>', ["A1"], lambda style: 7) == (
+        '<worksheet><sheetData><row r="1"><c r="A1" s="7"/></row></sheetData></worksheet>')
