@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
+
 from diaodu.intake.files import RawGrid
 from diaodu.returns.listing import (
     FORMULA_LEAD_PATTERN,

@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 import polars as pl
+
 from diaodu.intake.files import RawGrid
 from diaodu.returns.annotate import write_annotated
 from diaodu.returns.listing import Annotation

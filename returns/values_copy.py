@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 import polars as pl
+
 from diaodu.intake.files import RawGrid
 from diaodu.returns.listing import FORMULA_LEAD_PATTERN, SUMMARY_SHEET
 from diaodu.returns.package import Package, text
