@@ -25,8 +25,10 @@ from diaodu.returns.listing import (
     notes_by_tab,
     summary_rows,
 )
-from diaodu.returns.package import NotEditable, Package, attributes, element, prefix, set_attribute, text
-from diaodu.returns.sheet_marks import MAIN_NS, mark_cells, write_notes
+from diaodu.returns.package import (
+    MAIN_NS, XML_HEAD, NotEditable, Package, attributes, element, prefix, set_attribute, text,
+)
+from diaodu.returns.sheet_marks import mark_cells, write_notes
 from diaodu.returns.styles import Styles
 from diaodu.returns.values_copy import values_package
 
@@ -159,8 +161,7 @@ def _summary_sheet(findings: pl.DataFrame, header: int, quoted: int) -> str:
     rows += [_summary_row(number, values, None, quoted) for number, values in enumerate(summary_rows(findings), 2)]
     columns = "".join(f'<col min="{i}" max="{i}" width="{width}" customWidth="1"/>'
                       for i, width in enumerate(SUMMARY_WIDTHS, 1))
-    return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-            f'<worksheet xmlns="{MAIN_NS}"><sheetViews><sheetView tabSelected="1" workbookViewId="0">'
+    return (f'{XML_HEAD}<worksheet xmlns="{MAIN_NS}"><sheetViews><sheetView tabSelected="1" workbookViewId="0">'
             '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/></sheetView></sheetViews>'
             f'<sheetFormatPr defaultRowHeight="15"/><cols>{columns}</cols><sheetData>{"".join(rows)}</sheetData>'
             '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/></worksheet>')

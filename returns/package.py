@@ -21,7 +21,10 @@ ZIP_TIME = (2000, 1, 1, 0, 0, 0)  # fixed: a return written again is byte-identi
 ATTRIBUTE = re.compile(r'([\w:.-]+)\s*=\s*"([^"]*)"')
 # Characters XML 1.0 cannot carry at all (a clerk's cell may hold them: fastexcel reads them).
 NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+PACKAGE_RELS_NS = "http://schemas.openxmlformats.org/package/2006/relationships"  # of .rels parts
+OFFICE_RELS_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"  # r:id, relationship types
+MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+XML_HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 
 
 class NotEditable(Exception):
@@ -142,13 +145,12 @@ class Package:
     def add_relationship(self, part: str, kind: str, target: str) -> str:
         """A new relationship from `part` to `target` (a part path) of type `kind`; returns its id."""
         name = self.rels_name(part)
-        empty = f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns="{REL_NS}"/>'
-        xml = self.read(name) if name in self.parts else empty.replace("/>", "></Relationships>")
+        empty = f'{XML_HEAD}<Relationships xmlns="{PACKAGE_RELS_NS}"></Relationships>'
+        xml = self.read(name) if name in self.parts else empty
         taken = set(re.findall(r'\bId="([^"]*)"', xml))
         rel_id = next(f"rId{n}" for n in range(1, 100_000) if f"rId{n}" not in taken)
-        relative = posixpath.relpath(target, posixpath.dirname(part))
-        entry = (f'<Relationship Id="{rel_id}" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
-                 f'relationships/{kind}" Target="{relative}"/>')
+        relative = posixpath.relpath(target, posixpath.dirname(part) or ".")
+        entry = f'<Relationship Id="{rel_id}" Type="{OFFICE_RELS_NS}/{kind}" Target="{relative}"/>'
         self.write(name, re.sub(r"</(\w+:)?Relationships>", lambda m: entry + m.group(0), xml, count=1))
         return rel_id
 

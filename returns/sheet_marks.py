@@ -9,14 +9,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from diaodu.returns.package import NotEditable, Package, attributes, element, prefix, text
+from diaodu.returns.package import (
+    MAIN_NS, OFFICE_RELS_NS, XML_HEAD, NotEditable, Package, attributes, element, prefix, text,
+)
 
 AUTHOR = "调度退回标注"
 MAX_NOTES = 2000  # notes are heavy in Excel; a file this bad is read from the 问题清单 sheet
-REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 COMMENTS_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.comments+xml"
 VML_TYPE = "application/vnd.openxmlformats-officedocument.vmlDrawing"
-MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 CELL_REF = re.compile(r"([A-Z]+)(\d+)")
 # CT_Worksheet's children that come after legacyDrawing: a new one goes before the first of them.
 AFTER_LEGACY_DRAWING = ("legacyDrawingHF", "drawingHF", "picture", "oleObjects", "controls", "webPublishItems",
@@ -115,7 +115,7 @@ def write_notes(package: Package, part: str, notes: dict[str, str]) -> int:
     written = dict(list(((ref, note) for ref, note in notes.items() if ref not in kept))[:MAX_NOTES])
     if comments is None:
         target = package.free_name("xl/comments{}.xml")
-        package.write(target, f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<comments xmlns="{MAIN_NS}">'
+        package.write(target, f'{XML_HEAD}<comments xmlns="{MAIN_NS}">'
                               "<authors></authors><commentList></commentList></comments>")
         package.add_override(target, COMMENTS_TYPE)
         package.add_relationship(part, "comments", target)
@@ -167,8 +167,9 @@ def _write_comments(package: Package, target: str, authors: list[str], kept: lis
 
 def _with_legacy_drawing(xml: str, rel_id: str) -> str:
     p = prefix(xml)
-    declared = re.search(rf'xmlns:(\w+)="{REL_NS}"', xml[:4096])
-    id_attribute = f'{declared.group(1)}:id="{rel_id}"' if declared else f'xmlns:rl="{REL_NS}" rl:id="{rel_id}"'
+    declared = re.search(rf'xmlns:(\w+)="{OFFICE_RELS_NS}"', xml[:4096])
+    id_attribute = (f'{declared.group(1)}:id="{rel_id}"' if declared
+                    else f'xmlns:rl="{OFFICE_RELS_NS}" rl:id="{rel_id}"')
     tag = f"<{p}legacyDrawing {id_attribute}/>"
     tail_start = max(xml.rfind(f"</{p}sheetData>"), 0)  # rfind: the tail, not 40 MB of cells
     later = [at for name in AFTER_LEGACY_DRAWING if (at := xml.find(f"<{p}{name}", tail_start)) >= 0]

@@ -12,14 +12,13 @@ import polars as pl
 
 from diaodu.intake.files import RawGrid
 from diaodu.returns.listing import FORMULA_LEAD_PATTERN, SUMMARY_SHEET
-from diaodu.returns.package import Package, text
-from diaodu.returns.sheet_marks import MAIN_NS, REL_NS
+from diaodu.returns.package import MAIN_NS, OFFICE_RELS_NS, XML_HEAD, Package, text
 
 NOT_XML_PATTERN = r"[\x00-\x08\x0B\x0C\x0E-\x1F\x{FFFE}\x{FFFF}]"  # as package.NOT_XML, for Polars
 QUOTED_STYLE = 1
-OFFICE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 TYPES = "application/vnd.openxmlformats-officedocument.spreadsheetml"
-STYLES = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<styleSheet xmlns="{MAIN_NS}">'
+CONTENT_TYPES_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
+STYLES = (f'{XML_HEAD}<styleSheet xmlns="{MAIN_NS}">'
           '<fonts count="1"><font><sz val="11"/><name val="等线"/><family val="2"/><charset val="134"/></font></fonts>'
           '<fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/>'
           '</fill></fills><borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
@@ -31,35 +30,29 @@ STYLES = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<styleSheet
 
 def values_package(grids: list[RawGrid]) -> tuple[Package, dict[str, str]]:
     """A workbook of the grids' text, and each grid's sheet name in it (names Excel allows)."""
+    package = Package({
+        "[Content_Types].xml": f'{XML_HEAD}<Types xmlns="{CONTENT_TYPES_NS}"><Default Extension="rels" '
+                               'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+                               '<Default Extension="xml" ContentType="application/xml"/></Types>',
+        "xl/styles.xml": STYLES,
+    })
+    package.add_relationship("", "officeDocument", "xl/workbook.xml")
+    package.add_override("xl/workbook.xml", f"{TYPES}.sheet.main+xml")
+    package.add_relationship("xl/workbook.xml", "styles", "xl/styles.xml")
+    package.add_override("xl/styles.xml", f"{TYPES}.styles+xml")
     names: dict[str, str] = {}
     used = {SUMMARY_SHEET}
-    for grid in grids:
-        names[grid.sheet_name] = _sheet_name(grid.sheet_name, used)
-    sheets = "".join(f'<sheet name="{text(name, quote=True)}" sheetId="{n}" r:id="rId{n}"/>'
-                     for n, name in enumerate(names.values(), 1))
-    relationships = "".join(f'<Relationship Id="rId{n}" Type="{OFFICE}/worksheet" Target="worksheets/sheet{n}.xml"/>'
-                            for n in range(1, len(grids) + 1))
-    overrides = "".join(f'<Override PartName="/xl/worksheets/sheet{n}.xml" ContentType="{TYPES}.worksheet+xml"/>'
-                        for n in range(1, len(grids) + 1))
-    head = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-    parts = {
-        "[Content_Types].xml": f'{head}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-                               f'<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
-                               f'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
-                               f'<Override PartName="/xl/workbook.xml" ContentType="{TYPES}.sheet.main+xml"/>'
-                               f'<Override PartName="/xl/styles.xml" ContentType="{TYPES}.styles+xml"/>'
-                               f"{overrides}</Types>",
-        "_rels/.rels": f'{head}<Relationships xmlns="{REL_NS}"><Relationship Id="rId1" '
-                       f'Type="{OFFICE}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
-        "xl/workbook.xml": f'{head}<workbook xmlns="{MAIN_NS}" xmlns:r="{OFFICE}"><bookViews><workbookView '
-                           f'activeTab="0"/></bookViews><sheets>{sheets}</sheets></workbook>',
-        "xl/_rels/workbook.xml.rels": f'{head}<Relationships xmlns="{REL_NS}">{relationships}<Relationship '
-                                      f'Id="rIdStyles" Type="{OFFICE}/styles" Target="styles.xml"/></Relationships>',
-        "xl/styles.xml": STYLES,
-    }
-    package = Package({name: xml.encode("utf-8") for name, xml in parts.items()})
-    for n, grid in enumerate(grids, 1):
-        package.write(f"xl/worksheets/sheet{n}.xml", _sheet_xml(grid))
+    sheets = []
+    for number, grid in enumerate(grids, 1):
+        names[grid.sheet_name] = name = _sheet_name(grid.sheet_name, used)
+        part = f"xl/worksheets/sheet{number}.xml"
+        package.write(part, _sheet_xml(grid))
+        package.add_override(part, f"{TYPES}.worksheet+xml")
+        rel_id = package.add_relationship("xl/workbook.xml", "worksheet", part)
+        sheets.append(f'<sheet name="{text(name, quote=True)}" sheetId="{number}" r:id="{rel_id}"/>')
+    package.write("xl/workbook.xml", f'{XML_HEAD}<workbook xmlns="{MAIN_NS}" xmlns:r="{OFFICE_RELS_NS}">'
+                                     '<bookViews><workbookView activeTab="0"/></bookViews>'
+                                     f'<sheets>{"".join(sheets)}</sheets></workbook>')
     return package, names
 
 
@@ -80,7 +73,7 @@ def _sheet_xml(grid: RawGrid) -> str:
                                            pl.concat_str(cells, ignore_nulls=True) if cells else pl.lit(""),
                                            pl.lit("</row>")).str.join(""))
     body = rows.item() if grid.cells.height else ""
-    return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{MAIN_NS}">'
+    return (f'{XML_HEAD}<worksheet xmlns="{MAIN_NS}">'
             f"<sheetData>{body}</sheetData></worksheet>")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import shutil
+import zipfile
 from datetime import date, datetime
 from pathlib import Path
 
@@ -142,6 +143,10 @@ def test_a_csv_gets_a_copy_of_its_text_and_the_receipt_says_so(data_dir):
             for ref in ("A5", "H5")] == [("=1+2", "s", True, True), ("@SUM(1)", "s", True, False)]
     listed = [row for row in workbook["问题清单"].iter_rows(min_row=2) if row[2].value == "A5"]
     assert listed and all(row[5].value == "=1+2" and row[5].quotePrefix for row in listed)
+    with zipfile.ZipFile(annotated) as parts:  # a package Excel opens: .rels in their own namespace
+        rels = [parts.read(name) for name in parts.namelist() if name.endswith(".rels")]
+    assert len(rels) == 3 and all(b'xmlns="http://schemas.openxmlformats.org/package/2006/relationships"' in r
+                                  for r in rels)
     receipt = returned(outbox, submission_id, "回执.txt")[0].read_text(encoding="utf-8-sig")
     assert "单元格均为文本" in receipt
 
