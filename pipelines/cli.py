@@ -15,6 +15,7 @@ from dagster._core.instance.ref import InstanceRef  # no public way yet to point
 
 from diaodu.dispatch import briefing_dir
 from diaodu.pipelines.definitions import build_definitions
+from diaodu.pipelines.partitions import report_date_range_tags
 from diaodu.returns.receipts import OUTCOME_LABELS
 from diaodu.schemas.reference import local_today
 from diaodu.warehouse.merge import last_seq
@@ -61,11 +62,9 @@ def run_pipeline(data_dir: Path, as_of: date) -> bool:
         # As the stale-rollup sensor would: late files re-judge the days they belong to.
         with Warehouse(data_dir).reading() as con:
             stale = stale_report_dates(con)
-        for day in stale:
-            rerun = defs.resolve_job_def("daily_rollup_job").execute_in_process(
-                instance=instance, partition_key=day.isoformat(), raise_on_error=False, run_config=QUIET)
-            if not rerun.success:
-                return False
+        if stale:
+            return defs.resolve_job_def("daily_rollup_job").execute_in_process(
+                instance=instance, tags=report_date_range_tags(stale), raise_on_error=False, run_config=QUIET).success
     return True
 
 
