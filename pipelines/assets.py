@@ -113,11 +113,12 @@ def _ingest_checks(result: BatchResult):
 def daily_briefing(context: dg.AssetExecutionContext, settings: DiaoduSettings):
     days = [date.fromisoformat(key) for key in context.partition_keys]
     with settings.warehouse().reading() as con:  # the published marts, as any reader sees them
-        for as_of in days:
-            files = write_briefing(con, as_of, briefing_dir(settings.outbox, as_of))
-            if files.calendar_fallback:
-                context.log.warning(f"{as_of}: the briefing says its lights were judged partly on the "
-                                    "Monday–Friday fallback")
+        written = [(as_of, write_briefing(con, as_of, briefing_dir(settings.outbox, as_of))) for as_of in days]
+    for as_of, files in written:
+        if files.calendar_fallback:
+            context.log.warning(f"{as_of}: the briefing says its lights were judged partly on the "
+                                "Monday–Friday fallback")
+    files = written[-1][1]  # metadata speaks for the last day of a range
     lines = ["| 指标 | 数值 | 说明 |", "|---|---|---|"]
     lines += [f"| {f.label} | {f.value} | {f.detail.replace('|', '/')} |" for f in files.figures]
     yield dg.MaterializeResult(metadata={

@@ -22,6 +22,7 @@ SUBMISSIONS = dg.AssetKey("submissions")
 DAILY_ROLLUP = dg.AssetKey("daily_rollup")
 ROLLUP_RELATIONS = {f"rollup.{table}": dg.AssetKey(["rollup", table]) for table in ROLLUP_TABLES} | {
     "rollup.rollup_run": DAILY_ROLLUP}
+RollupEvent = dg.MaterializeResult | dg.AssetCheckResult | dg.AssetMaterialization
 SINGLE_RUN = dg.BackfillPolicy.single_run()  # a 100-day backfill is one run, not 100 processes
 
 
@@ -79,14 +80,13 @@ ROLLUP_CHECKS = [
     description="The state of every campaign project, procedure and problem as of the report date, re-judged "
     "against that date (lights move even when nobody reports); feeds the mart views.",
 )
-def daily_rollup(context: dg.AssetExecutionContext,
-                 settings: DiaoduSettings) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult | dg.AssetMaterialization]:
+def daily_rollup(context: dg.AssetExecutionContext, settings: DiaoduSettings) -> Iterator[RollupEvent]:
     days = [date.fromisoformat(key) for key in context.partition_keys]
     as_of = days[-1]  # metadata speaks for the last day of a range
     try:
         with settings.warehouse().writing() as con:
             by_day = materialise_days(con, days, settings.yellow_workdays, local_now())
-            summary = _rollup_summary(con, as_of) | {"days_materialised": len(days)}
+            summary = _rollup_summary(con, as_of) | {"days_materialised": dg.MetadataValue.int(len(days))}
             tables = _table_metadata(con, "rollup", as_of)
             views = _table_metadata(con, "mart", as_of)
     except RollupCheckFailed as failed:
@@ -106,8 +106,9 @@ def daily_rollup(context: dg.AssetExecutionContext,
                               severity=dg.AssetCheckSeverity.WARN, metadata={"sources": ",".join(sources)})
     # Every span passed before it committed (a failing one raises above).
     yield from _check_results(SpanChecks(days[0], as_of, dict.fromkeys(ROLLUP_TABLES, 0), 0))
-    for spec in VIEW_SPECS:
-        yield dg.AssetMaterialization(spec.key, metadata=views[spec.key.path[1]] | {"as_of_date": as_of.isoformat()})
+    for spec in VIEW_SPECS:  # what each view shows now that the tables are published
+        view = views[spec.key.path[-1]]
+        yield dg.AssetMaterialization(spec.key, metadata=view | {"as_of_date": summary["as_of_date"]})
 
 
 def _check_results(checks: SpanChecks) -> Iterator[dg.AssetCheckResult]:
@@ -120,7 +121,7 @@ def _check_results(checks: SpanChecks) -> Iterator[dg.AssetCheckResult]:
                                   passed=extra == 0, metadata=dates | {"extra_rows": extra})
 
 
-def _rollup_summary(con: duckdb.DuckDBPyConnection, as_of: date) -> dict[str, object]:
+def _rollup_summary(con: duckdb.DuckDBPyConnection, as_of: date) -> dict[str, dg.MetadataValue]:
     """The day's headline for the run page: city completion by procedure, lights, campaign projects."""
     lines = ["| 手续 | 应办 | 已办结 | 正办理 | 待办 | 办结率 |", "|---|---|---|---|---|---|"]
     lines += [f"| {p} | {r} | {d} | {i} | {w} | {'—' if rate is None else f'{rate:.2%}'} |"
@@ -131,30 +132,34 @@ def _rollup_summary(con: duckdb.DuckDBPyConnection, as_of: date) -> dict[str, ob
         "SELECT (SELECT count(*) FILTER (WHERE is_campaign) FROM rollup.project_status WHERE as_of_date = $day), "
         "(SELECT calendar_sources FROM rollup.rollup_run WHERE as_of_date = $day)", {"day": as_of}).fetchall()[0]
     return {
-        "as_of_date": as_of.isoformat(),
-        "campaign_projects": projects,
+        "as_of_date": dg.MetadataValue.text(as_of.isoformat()),
+        "campaign_projects": dg.MetadataValue.int(projects),
         "city_completion": dg.MetadataValue.md("\n".join(lines)),
         "lights_green_yellow_red": dg.MetadataValue.json(list(lights[0])),
-        "calendar_sources": sources or "",
+        "calendar_sources": dg.MetadataValue.text(sources or ""),
     }
 
 
-def _table_metadata(con: duckdb.DuckDBPyConnection, schema: str, as_of: date) -> dict[str, dict[str, object]]:
-    """Per relation of a schema: its columns from the DuckDB catalog (with their COMMENT ON text) and its
-    row count: of the report date when it has an as_of_date column, else in all."""
+def _table_metadata(con: duckdb.DuckDBPyConnection, schema: str, as_of: date) -> dict[str, dict[str, dg.MetadataValue]]:
+    """Per relation of a schema: its columns from the DuckDB catalog (with their COMMENT ON text) and, when
+    it has an as_of_date column, its rows of the report date. A view over the whole history has no row
+    count: counting one (mart.procedure_changes: a window over every version) would scan the history
+    every run."""
     columns: dict[str, list[dg.TableColumn]] = {}
     for table, column, data_type, comment in con.execute(
             "SELECT table_name, column_name, data_type, comment FROM duckdb_columns() "
             "WHERE schema_name = ? ORDER BY table_name, column_index", [schema]).fetchall():
         columns.setdefault(table, []).append(dg.TableColumn(column, data_type, description=comment or None))
-
-    def count(name: str) -> str:
-        dated = any(column.name == "as_of_date" for column in columns[name])
-        return f"(SELECT count(*) FROM {schema}.{name}{' WHERE as_of_date = $day' if dated else ''})"
-
-    counts = con.execute(f"SELECT {', '.join(map(count, columns))}", {"day": as_of}).fetchall()[0]
-    return {name: {"dagster/row_count": rows, "dagster/column_schema": dg.TableSchema(columns=columns[name])}
-            for name, rows in zip(columns, counts, strict=True)}
+    metadata: dict[str, dict[str, dg.MetadataValue]] = {
+        name: {"dagster/column_schema": dg.MetadataValue.table_schema(dg.TableSchema(columns=table_columns))}
+        for name, table_columns in columns.items()}
+    dated = [name for name, table_columns in columns.items() if any(c.name == "as_of_date" for c in table_columns)]
+    if dated:
+        counts = con.execute("SELECT " + ", ".join(
+            f"(SELECT count(*) FROM {schema}.{name} WHERE as_of_date = $day)" for name in dated), {"day": as_of})
+        for name, rows in zip(dated, counts.fetchall()[0], strict=True):
+            metadata[name]["dagster/row_count"] = dg.MetadataValue.int(rows)
+    return metadata
 
 
 # ---- the mart views ---------------------------------------------------------------------------------
