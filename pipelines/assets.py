@@ -1,21 +1,23 @@
-"""The asset graph: submissions (inbox → judged → merged → returns) → daily_rollup → daily_briefing
-(per report date)."""
+"""The asset graph: submissions (inbox → judged → merged → returns) → the rollup tables and mart views
+(warehouse_assets.py) → daily_briefing (per report date)."""
 
 import warnings
 from datetime import date
+from pathlib import Path
 
 import dagster as dg
 import polars as pl
 
 from diaodu.dispatch import briefing_dir, write_briefing
+from diaodu.dispatch import data as dispatch_data
 from diaodu.ingest.batch import BatchResult, process_batch
 from diaodu.intake.inbox import claim, leftover_claims, quarantine, scan_inbox
 from diaodu.pipelines.partitions import daily_report_dates
+from diaodu.pipelines.warehouse_assets import DAILY_ROLLUP, views_read_by
 from diaodu.pipelines.resources import DiaoduSettings
-from diaodu.schemas.reference import local_now, local_today
+from diaodu.schemas.reference import local_today
 from diaodu.returns.receipts import OUTCOME_LABELS
 from diaodu.schemas import reference
-from diaodu.warehouse.rollup import city_completion, grain_duplicates, materialise_days
 
 # Single-run backfills are what make a 100-day backfill one run instead of 100 processes; the
 # parameter is marked beta, which we accept knowingly rather than print at every load.
@@ -120,78 +122,23 @@ def _ingest_checks(result: BatchResult):
 
 @dg.asset(
     group_name="dispatch",
-    kinds={"duckdb"},
-    partitions_def=daily_report_dates,
-    backfill_policy=dg.BackfillPolicy.single_run(),  # a 100-day backfill is one run, not 100 processes
-    deps=[submissions],
-    description="The state of every campaign project and procedure as of the report date, re-judged against "
-    "that date (lights move even when nobody reports); feeds the mart views.",
-    check_specs=[
-        dg.AssetCheckSpec("calendar_known", asset="daily_rollup",
-                          description="The lights were judged on the official calendar or an override, "
-                                      "never on the Monday–Friday fallback."),
-        dg.AssetCheckSpec("counts_add_up", asset="daily_rollup",
-                          description="For every unit and procedure: done + in progress + pending = required."),
-        dg.AssetCheckSpec("one_row_per_grain", asset="daily_rollup",
-                          description="The rollup tables hold one row per report date × project (× procedure, × "
-                                      "problem) for the dates materialised: their grain, checked here instead of "
-                                      "by a key index."),
-    ],
-)
-def daily_rollup(context: dg.AssetExecutionContext, settings: DiaoduSettings):
-    days = [date.fromisoformat(key) for key in context.partition_keys]
-    as_of = days[-1]  # metadata and checks speak for the last day of a range
-    with settings.warehouse().writing() as con:
-        by_day = materialise_days(con, days, settings.yellow_workdays, local_now())
-        sources = sorted({source for day_sources in by_day.values() for source in day_sources})
-        duplicates = grain_duplicates(con, days[0], as_of)
-        unbalanced = con.execute(
-            "SELECT count(*) FROM mart.procedure_rollup WHERE as_of_date BETWEEN ? AND ? "
-            "AND done_count + in_progress_count + pending_count <> required_count", [days[0], as_of]).fetchall()[0][0]
-        city = city_completion(con, as_of)
-        lights = con.execute("SELECT green, yellow, red FROM mart.light_rollup WHERE as_of_date = ? "
-                             "AND unit_code = 'CITY'", [as_of]).fetchall() or [(0, 0, 0)]
-        projects = con.execute("SELECT count(*) FILTER (WHERE is_campaign) FROM rollup.project_status "
-                               "WHERE as_of_date = ?", [as_of]).fetchall()[0][0]
-    if "fallback" in sources:
-        context.log.warning(f"{as_of}: lights judged partly on the Monday–Friday fallback calendar: a year the "
-                            "official calendar and schemas/reference/workday_overrides.csv do not know")
-    lines = ["| 手续 | 应办 | 已办结 | 正办理 | 待办 | 办结率 |", "|---|---|---|---|---|---|"]
-    lines += [f"| {p} | {r} | {d} | {i} | {w} | {'—' if rate is None else f'{rate:.2%}'} |"
-              for p, r, d, i, w, rate in city]
-    yield dg.MaterializeResult(metadata={
-        "as_of_date": as_of.isoformat(),
-        "days_materialised": len(days),
-        "campaign_projects": projects,
-        "city_completion": dg.MetadataValue.md("\n".join(lines)),
-        "lights_green_yellow_red": dg.MetadataValue.json(list(lights[0])),
-        "calendar_sources": ",".join(sources),
-    })
-    yield dg.AssetCheckResult(check_name="calendar_known", passed="fallback" not in sources,
-                              severity=dg.AssetCheckSeverity.WARN, metadata={"sources": ",".join(sources)})
-    yield dg.AssetCheckResult(check_name="counts_add_up", passed=unbalanced == 0,
-                              metadata={"unbalanced_rows": unbalanced})
-    yield dg.AssetCheckResult(check_name="one_row_per_grain", passed=not any(duplicates.values()),
-                              metadata={f"{table}_extra_rows": count for table, count in duplicates.items()})
-
-
-@dg.asset(
-    group_name="dispatch",
     kinds={"duckdb", "html", "excel"},
     partitions_def=daily_report_dates,
     backfill_policy=dg.BackfillPolicy.single_run(),
-    deps=[daily_rollup],
+    # The views its queries name, and the step that reports them (views have no step of their own).
+    deps=[DAILY_ROLLUP, *views_read_by(Path(dispatch_data.__file__).read_text(encoding="utf-8"))],
     description="The 一日一调简报 of the report date, from the mart views: an HTML page (self-contained, prints "
     "on A4) and a workbook with the same tables, in outbox/dispatch/<date>/.",
 )
 def daily_briefing(context: dg.AssetExecutionContext, settings: DiaoduSettings):
     days = [date.fromisoformat(key) for key in context.partition_keys]
     with settings.warehouse().reading() as con:  # the published marts, as any reader sees them
-        for as_of in days:
-            files = write_briefing(con, as_of, briefing_dir(settings.outbox, as_of))
-            if files.calendar_fallback:
-                context.log.warning(f"{as_of}: the briefing says its lights were judged partly on the "
-                                    "Monday–Friday fallback")
+        written = [(as_of, write_briefing(con, as_of, briefing_dir(settings.outbox, as_of))) for as_of in days]
+    for as_of, files in written:
+        if files.calendar_fallback:
+            context.log.warning(f"{as_of}: the briefing says its lights were judged partly on the "
+                                "Monday–Friday fallback")
+    files = written[-1][1]  # metadata speaks for the last day of a range
     lines = ["| 指标 | 数值 | 说明 |", "|---|---|---|"]
     lines += [f"| {f.label} | {f.value} | {f.detail.replace('|', '/')} |" for f in files.figures]
     yield dg.MaterializeResult(metadata={

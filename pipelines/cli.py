@@ -26,7 +26,7 @@ from diaodu.dispatch import briefing_dir
 from diaodu.dispatch.fonts import missing_cjk_font
 from diaodu.pipelines.data_dir import NotADataDirectory, init_data_dir, open_data_dir
 from diaodu.pipelines.definitions import build_definitions
-from diaodu.pipelines.partitions import report_date_range, up_to_today
+from diaodu.pipelines.partitions import report_date_range, report_date_range_tags, up_to_today
 from diaodu.pipelines.terminal import QUIET
 from diaodu.returns.receipts import OUTCOME_LABELS
 from diaodu.schemas.reference import local_today
@@ -72,11 +72,9 @@ def run_pipeline(data_dir: Path, as_of: date) -> bool:
         # As the stale-rollup sensor would: late files re-judge the days they belong to.
         with Warehouse(data_dir).reading() as con:
             stale = up_to_today(stale_report_dates(con))
-        for day in stale:
-            rerun = defs.resolve_job_def("daily_rollup_job").execute_in_process(
-                instance=instance, partition_key=day.isoformat(), raise_on_error=False, run_config=QUIET)
-            if not rerun.success:
-                return False
+        if stale:
+            return defs.resolve_job_def("daily_rollup_job").execute_in_process(
+                instance=instance, tags=report_date_range_tags(stale), raise_on_error=False, run_config=QUIET).success
     return True
 
 

@@ -5,19 +5,20 @@ from pathlib import Path
 
 import dagster as dg
 
-from diaodu.pipelines.assets import daily_briefing, daily_rollup, submissions
+from diaodu.pipelines.assets import daily_briefing, submissions
 from diaodu.pipelines.data_dir import sample_note, sample_report_date
 from diaodu.pipelines.jobs import daily_rollup_job, ingest_job
 from diaodu.pipelines.resources import DiaoduSettings
 from diaodu.pipelines.schedules import backup_job, daily_dispatch_schedule, nightly_backup_schedule
 from diaodu.pipelines.sensors import inbox_sensor, stale_rollup_sensor
 from diaodu.pipelines.terminal import terminal_logger
+from diaodu.pipelines.warehouse_assets import VIEW_SPECS, daily_rollup
 
 
 def build_definitions(data_dir: str) -> dg.Definitions:
     # A sample's report date is fixed: its assets say so, and no daily schedule writes today's briefing from it.
     sample = sample_report_date(Path(data_dir))
-    assets = [submissions, daily_rollup, daily_briefing]
+    assets = [submissions, daily_rollup, *VIEW_SPECS, daily_briefing]
     if sample is not None:
         assets = dg.map_asset_specs(
             lambda spec: spec.replace_attributes(description=f"**{sample_note(sample)}**\n\n{spec.description}"), assets)

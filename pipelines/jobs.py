@@ -3,7 +3,8 @@ process: a subprocess per step would add a Python start (seconds) to every clerk
 
 import dagster as dg
 
-from diaodu.pipelines.assets import daily_briefing, daily_rollup, submissions
+from diaodu.pipelines.assets import daily_briefing, submissions
+from diaodu.pipelines.warehouse_assets import daily_rollup
 
 # New files, then the rollup of the report date the run is for (today, by default), then its briefing.
 ingest_job = dg.define_asset_job(

@@ -31,3 +31,11 @@ def up_to_today(days: list[date]) -> list[date]:
         print(f"diaodu: 警告：仓库里有晚于今天（{today}）的填报日期 {'、'.join(map(str, ahead))}，不能为其运行，"
               "已跳过（服务器时钟曾经超前？）", file=sys.stderr)
     return [day for day in days if day <= today]
+
+
+def report_date_range_tags(days: list[date]) -> dict[str, str]:
+    """Run tags for one run over the report dates from the earliest of `days` to the latest (Dagster's
+    partition-range tags; the single-run backfill policy makes the assets take the range in one step).
+    Dates in between are materialised too: a rollup is a pure function of the warehouse."""
+    return {"dagster/asset_partition_range_start": min(days).isoformat(),
+            "dagster/asset_partition_range_end": max(days).isoformat()}

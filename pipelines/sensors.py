@@ -5,7 +5,8 @@ for all such files. The run key is the files' names, sizes and modification time
 processed once; processed files leave the inbox (they are archived by content hash).
 
 `stale_rollup_sensor`: a late or corrected file for an earlier report date re-materialises that
-day's rollup and every later materialised day, which are re-judged with it."""
+day's rollup and every later materialised day, which are re-judged with it: one run over the range of
+report dates from the earliest stale one to the latest."""
 
 
 import hashlib
@@ -18,6 +19,7 @@ from diaodu.warehouse.merge import last_seq
 from diaodu.warehouse.rollup import stale_report_dates
 from diaodu.pipelines.data_dir import NotADataDirectory, open_data_dir, sample_note
 from diaodu.pipelines.jobs import daily_rollup_job, ingest_job
+from diaodu.pipelines.partitions import report_date_range_tags
 from diaodu.pipelines.resources import DiaoduSettings
 from diaodu.schemas.reference import local_today
 
@@ -58,13 +60,14 @@ def inbox_sensor(context: dg.SensorEvaluationContext, settings: DiaoduSettings):
 
 
 @dg.sensor(job=daily_rollup_job, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING)
-def stale_rollup_sensor(context: dg.SensorEvaluationContext, settings: DiaoduSettings):
+def stale_rollup_sensor(context: dg.SensorEvaluationContext, settings: DiaoduSettings) -> dg.SkipReason | dg.RunRequest:
     warehouse = settings.warehouse()
     if not warehouse.published_path.exists():
         return dg.SkipReason("No warehouse yet")
     with warehouse.reading() as con:
-        stale = stale_report_dates(con)
+        # A report date after today (a server clock that once ran ahead) has no partition to run yet.
+        stale = [day for day in stale_report_dates(con) if day <= local_today()]
         latest = last_seq(con)
     if not stale:
         return dg.SkipReason("Every materialised report date is current")
-    return [dg.RunRequest(partition_key=day.isoformat(), run_key=f"{day}:{latest}") for day in stale]
+    return dg.RunRequest(run_key=f"{stale[0]}..{stale[-1]}:{latest}", tags=report_date_range_tags(stale))

@@ -20,8 +20,9 @@ def test_definitions_load_with_the_asset_graph_checks_sensor_and_schedule(tmp_pa
     defs = build_definitions(str(tmp_path))
     graph = defs.resolve_asset_graph()
     keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
-    assert keys == {"submissions", "daily_rollup", "daily_briefing"}
-    assert graph.get(dg.AssetKey("daily_rollup")).parent_keys == {dg.AssetKey("submissions")}
+    assert {"submissions", "daily_rollup", "daily_briefing", "rollup/procedure_status", "mart/procedure_rollup"} <= keys
+    assert graph.get(dg.AssetKey("daily_rollup")).parent_keys == {dg.AssetKey("submissions"),
+                                                                   dg.AssetKey(["rollup", "procedure_status"])}
     checks = {key.name for key in graph.asset_check_keys}
     assert {"no_rows_returned", "no_files_returned_whole", "calendar_known", "counts_add_up",
             "one_row_per_grain"} <= checks

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import duckdb
@@ -49,10 +50,33 @@ def spans(days: list[date], max_days: int = SPAN_DAYS) -> list[list[date]]:
     return runs
 
 
+@dataclass(frozen=True)
+class SpanChecks:
+    """What a span's rollup rows are checked for before they are committed."""
+
+    first: date
+    last: date
+    extra_rows: dict[str, int]  # per rollup table, rows beyond one per grain
+    unbalanced_rows: int  # unit × procedure rows where done + in progress + pending <> required
+
+    @property
+    def passed(self) -> bool:
+        return not any(self.extra_rows.values()) and not self.unbalanced_rows
+
+
+class RollupCheckFailed(Exception):
+    """A span's rollup failed its checks; its transaction was rolled back."""
+
+    def __init__(self, checks: SpanChecks):
+        super().__init__(f"rollup of {checks.first}..{checks.last} failed its checks: {checks}")
+        self.checks = checks
+
+
 def materialise_days(con: duckdb.DuckDBPyConnection, days: list[date], yellow_workdays: int,
                      now: datetime, span_days: int = SPAN_DAYS) -> dict[date, list[str]]:
     """Rewrites the rollup tables for these report dates, a span of dates per query and transaction;
-    returns each date's calendar sources."""
+    returns each date's calendar sources. A span whose rows fail their checks is rolled back and
+    raises RollupCheckFailed (the spans before it stay committed: they passed)."""
     if not days:
         return {}
     refresh_calendar(con, min(days), max(days))
@@ -65,6 +89,9 @@ def materialise_days(con: duckdb.DuckDBPyConnection, days: list[date], yellow_wo
                 if table == "rollup_run":
                     failpoints.reach("mid_rollup")
                 con.execute(statement, params)
+            checks = check_span(con, span[0], span[-1])
+            if not checks.passed:
+                raise RollupCheckFailed(checks)
             rows = con.execute("SELECT as_of_date, calendar_sources FROM rollup.rollup_run "
                                "WHERE as_of_date IN (SELECT as_of_date FROM report_day)").fetchall()
             con.execute("DROP TABLE report_day")
@@ -108,6 +135,14 @@ def grain_duplicates(con: duckdb.DuckDBPyConnection, first: date, last: date) ->
             f"SELECT count(*) - count(DISTINCT ({keys})) FROM rollup.{table} WHERE as_of_date BETWEEN ? AND ?",
             [first, last]).fetchall()[0][0]
     return counts
+
+
+def check_span(con: duckdb.DuckDBPyConnection, first: date, last: date) -> SpanChecks:
+    """The rollup rows between two report dates checked for their grain and for counts that add up."""
+    unbalanced = con.execute(
+        "SELECT count(*) FROM mart.procedure_rollup WHERE as_of_date BETWEEN ? AND ? "
+        "AND done_count + in_progress_count + pending_count <> required_count", [first, last]).fetchall()[0][0]
+    return SpanChecks(first, last, grain_duplicates(con, first, last), unbalanced)
 
 
 def stale_report_dates(con: duckdb.DuckDBPyConnection) -> list[date]:

@@ -21,6 +21,7 @@ import polars as pl
 from diaodu.schemas import reference
 from diaodu.warehouse import failpoints
 from diaodu.warehouse.view_docs import document_view
+from diaodu.warehouse.views import MART_DIR, mart_views
 
 SQL_DIR = Path(__file__).resolve().parent
 
@@ -78,9 +79,9 @@ def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute((SQL_DIR / "ddl" / "core_schema_version.sql").read_text(encoding="utf-8"))
     for number in range((version or SCHEMA_VERSION - 1) + 1, SCHEMA_VERSION + 1):
         con.execute("INSERT INTO core.schema_version VALUES (?, ?)", [number, reference.local_now()])
-    for path in sorted((SQL_DIR / "mart").glob("*.sql")):
-        con.execute(path.read_text(encoding="utf-8"))
-        document_view(con, path)
+    for view in mart_views():  # each after the views it reads
+        con.execute(view.sql)
+        document_view(con, MART_DIR / f"{view.name}.sql")
     con.execute("COMMIT")
     _load_reference(con)
 
