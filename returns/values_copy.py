@@ -61,7 +61,7 @@ def _sheet_xml(grid: RawGrid) -> str:
     cells = []
     for column in grid.cells.columns:
         value = pl.col(column)
-        letters = re.sub(r"\d", "", grid.cell_ref(column, 1) or "")
+        letters = grid.column_letters(column)
         escaped = (value.str.replace_all("&", "&amp;", literal=True).str.replace_all("<", "&lt;", literal=True)
                 .str.replace_all(">", "&gt;", literal=True).str.replace_all(NOT_XML_PATTERN, "\ufffd"))
         quoted = value.str.contains(FORMULA_LEAD_PATTERN)
