@@ -59,7 +59,7 @@ def service_facts(data_dir: Path) -> list[Fact]:
         return [Fact("调度服务（diaodu serve）", "未运行", healthy=False)]
     facts = [Fact("调度服务（diaodu serve）", f"运行中（pid {state['pid']}）")]
     for name, service in state["services"].items():
-        label = SERVICE_LABELS.get(name, name)
+        label = SERVICE_LABELS.get(str(name), str(name))
         if not _alive(service["pid"]):
             facts.append(Fact(label, f"未运行（已重启 {service['restarts']} 次）", healthy=False))
         elif service["port"] and not port_open(service["port"]):

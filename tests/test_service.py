@@ -68,7 +68,8 @@ def runs(url: str) -> list[tuple[str, str]]:
 def run_status(url: str, run_id: str) -> str:
     with psycopg2.connect(url) as con, con.cursor() as cursor:
         cursor.execute("SELECT status FROM runs WHERE run_id = %s", [run_id])
-        return cursor.fetchone()[0]
+        (status,) = cursor.fetchone() or ("no such run",)
+        return status
 
 
 def started_run(url: str) -> str:
