@@ -9,7 +9,6 @@ Dagster UI); any other exception is one line and exit code 1 (`DIAODU_DEBUG=1` s
 from __future__ import annotations
 
 import argparse
-import fcntl
 import os
 import re
 import sys
@@ -20,7 +19,6 @@ from pathlib import Path
 from typing import NoReturn
 
 import dagster as dg
-from dagster._core.instance.ref import InstanceRef  # no public way yet to point a yaml's storage elsewhere
 
 from diaodu.dispatch import briefing_dir
 from diaodu.dispatch.fonts import missing_cjk_font
@@ -28,36 +26,13 @@ from diaodu.pipelines.data_dir import NotADataDirectory, init_data_dir, open_dat
 from diaodu.pipelines.definitions import build_definitions
 from diaodu.pipelines.partitions import report_date_range, report_date_range_tags, up_to_today
 from diaodu.pipelines.terminal import QUIET
+from diaodu.pipelines.instance import instance_for
 from diaodu.returns.receipts import OUTCOME_LABELS
 from diaodu.schemas.reference import local_today
 from diaodu.warehouse.merge import last_seq
 from diaodu.warehouse.rollup import city_completion, stale_report_dates
 from diaodu.warehouse.store import Warehouse
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-
-
-def instance_for(data_dir: Path) -> dg.DagsterInstance:
-    """The repo's dagster.yaml, with its storage pointed at `<data_dir>/dagster`."""
-    home = (data_dir / "dagster").resolve()
-    home.mkdir(parents=True, exist_ok=True)
-    local = lambda module, cls, base: {"module": module, "class": cls, "config": {"base_dir": str(base)}}  # noqa: E731
-    overrides = {
-        "storage": {"sqlite": {"base_dir": str(home)}},
-        "local_artifact_storage": local("dagster._core.storage.root", "LocalArtifactStorage", home),
-        "compute_logs": local("dagster._core.storage.local_compute_log_manager", "LocalComputeLogManager",
-                              home / "logs"),
-    }
-    # Two CLI runs starting together would both create the SQLite storage; one at a time does it.
-    with open(home / ".create.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        instance = dg.DagsterInstance.from_ref(
-            InstanceRef.from_dir(str(home), config_dir=str(REPO_ROOT), overrides=overrides))
-        instance.get_runs(limit=1)  # creates the run, event and schedule storage now, under the lock
-        instance.event_log_storage.get_asset_records()
-        if instance.schedule_storage is not None:
-            instance.schedule_storage.all_instigator_state()
-    return instance
 
 
 def run_pipeline(data_dir: Path, as_of: date) -> bool:
@@ -229,6 +204,18 @@ def _restore(args: argparse.Namespace) -> int:
     return restore_command(args.file, args.into)
 
 
+def _serve(args: argparse.Namespace) -> int:
+    from diaodu.pipelines.service import serve
+
+    return serve(open_data_dir(args.data_dir).root, args.dagster_port, args.portal_port, args.viewer_port)
+
+
+def _status(args: argparse.Namespace) -> int:
+    from diaodu.pipelines.status import status
+
+    return status(open_data_dir(args.data_dir).root)
+
+
 def _template(args: argparse.Namespace) -> int:
     from diaodu.schemas.templates import write_templates
 
@@ -239,7 +226,7 @@ def _template(args: argparse.Namespace) -> int:
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "demo": _demo, "init": _init, "run": _run, "replay": _replay, "backup": _backup, "restore": _restore,
-    "template": _template}
+    "serve": _serve, "status": _status, "template": _template}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -264,6 +251,13 @@ def _parser() -> argparse.ArgumentParser:
     restore.add_argument("--into", type=Path, required=True, help="an empty or new directory")
     template = commands.add_parser("template", help="write blank .xlsx templates generated from the schemas")
     template.add_argument("--out", type=Path, required=True)
+    serve = commands.add_parser("serve", help="run the Dagster code server, webserver and daemon, supervised")
+    serve.add_argument("--data-dir", type=Path, required=True)
+    serve.add_argument("--dagster-port", type=int, default=3000, help="the webserver's port on 127.0.0.1")
+    serve.add_argument("--portal-port", type=int, default=8070, help="the unit portal's port (not built yet)")
+    serve.add_argument("--viewer-port", type=int, default=None, help="also a read-only webserver for viewers")
+    status = commands.add_parser("status", help="whether the served services are up; non-zero when unhealthy")
+    status.add_argument("--data-dir", type=Path, required=True)
     return parser
 
 

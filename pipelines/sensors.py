@@ -11,19 +11,24 @@ report dates from the earliest stale one to the latest."""
 
 import hashlib
 import time
+from pathlib import Path
 
 import dagster as dg
 
 from diaodu.intake.inbox import leftover_claims, scan_inbox
-from diaodu.warehouse.merge import last_seq
-from diaodu.warehouse.rollup import stale_report_dates
 from diaodu.pipelines.data_dir import NotADataDirectory, open_data_dir, sample_note
 from diaodu.pipelines.jobs import daily_rollup_job, ingest_job
 from diaodu.pipelines.partitions import report_date_range_tags
 from diaodu.pipelines.resources import DiaoduSettings
 from diaodu.schemas.reference import local_today
+from diaodu.warehouse.merge import last_seq
+from diaodu.warehouse.rollup import stale_report_dates
 
 ABANDONED_CLAIM_SECONDS = 300
+ABANDONED_CLAIM_RUNS = 3  # runs started for the same abandoned claims
+ABANDONED_TAG = "diaodu/abandoned_claims"
+UNFINISHED_RUN_STATUSES = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
+                           dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING]
 
 
 @dg.sensor(job=ingest_job, minimum_interval_seconds=3, default_status=dg.DefaultSensorStatus.RUNNING)
@@ -34,9 +39,7 @@ def inbox_sensor(context: dg.SensorEvaluationContext, settings: DiaoduSettings):
         return dg.SkipReason(str(error))
     files, strays = scan_inbox(settings.inbox)
     now = time.time()
-    # A claim older than this was left by a run that died; the next run finishes it.
-    abandoned = [c.claim_key for c in leftover_claims(settings.root)
-                 if now - c.claimed_at() > ABANDONED_CLAIM_SECONDS]
+    abandoned = _abandoned_claims(context.instance, settings.root, now)
     settled, unsettled = [], []
     for item in files:
         try:
@@ -49,14 +52,32 @@ def inbox_sensor(context: dg.SensorEvaluationContext, settings: DiaoduSettings):
         context.log.info(f"Waiting for {len(unsettled)} file(s) still being written")
     if not settled and not strays and not abandoned:
         return dg.SkipReason("No new settled files in the inbox")
-    fingerprint = hashlib.sha256(repr([sorted(settled), sorted(map(str, strays)), abandoned]).encode()).hexdigest()[:24]
+    # Abandoned claims get a few runs of their own (a run may be killed again); a claim that outlives
+    # them (a failure of ours writing its receipt) waits for the next run that new files start.
+    claims_tag = hashlib.sha256(repr(abandoned).encode()).hexdigest()[:16] if abandoned else ""
+    attempts = context.instance.get_runs_count(dg.RunsFilter(tags={ABANDONED_TAG: claims_tag})) if abandoned else 0
+    fingerprint = hashlib.sha256(repr([sorted(settled), sorted(map(str, strays)), abandoned,
+                                       min(attempts, ABANDONED_CLAIM_RUNS - 1)]).encode()).hexdigest()[:24]
     sample = data_dir.sample_report_date  # a sample's files are for its own date, not today's
     return dg.RunRequest(
         run_key=fingerprint,
         partition_key=(sample or local_today()).isoformat(),
         run_config={"ops": {"submissions": {"config": {"files": [name for name, _, _ in settled]}}}},
-        tags={"diaodu/files": str(len(settled))} | ({"diaodu/sample": sample_note(sample)} if sample else {}),
+        tags={"diaodu/files": str(len(settled))} | ({ABANDONED_TAG: claims_tag} if abandoned else {})
+        | ({"diaodu/sample": sample_note(sample)} if sample else {}),
     )
+
+
+def _abandoned_claims(instance: dg.DagsterInstance, data_dir: Path, now: float) -> list[str]:
+    """Claims no run will finish: every claim when no run is queued or in progress (one writer run at
+    a time, so the run that made them has ended, killed or failed); else, as a fallback for a run
+    recorded as in progress that died unseen (a killed `diaodu run`), claims older than
+    ABANDONED_CLAIM_SECONDS. A run that still holds a claim keeps the warehouse's writer lock, so a run
+    started too early only waits for it and finds the claim gone."""
+    claims = leftover_claims(data_dir)
+    if claims and instance.get_runs_count(dg.RunsFilter(statuses=UNFINISHED_RUN_STATUSES)) == 0:
+        return [c.claim_key for c in claims]
+    return [c.claim_key for c in claims if now - c.claimed_at() > ABANDONED_CLAIM_SECONDS]
 
 
 @dg.sensor(job=daily_rollup_job, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING)

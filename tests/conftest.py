@@ -10,8 +10,9 @@ import pytest
 
 from diaodu.pipelines.data_dir import init_data_dir
 
-# The corpus's accepted state (fixture `baseline`) is shared by the corpus and property tests.
-pytest_plugins = ["tests.corpus"]
+# The corpus's accepted state (fixture `baseline`) is shared by the corpus and property tests; `postgres_url`
+# is a throwaway PostgreSQL cluster for the deployed profile.
+pytest_plugins = ["tests.corpus", "tests.postgres"]
 
 
 def write_csv(path: Path, rows: list[list[str]], encoding: str = "utf-8-sig") -> Path:

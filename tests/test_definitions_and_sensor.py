@@ -114,3 +114,26 @@ def test_the_submissions_description_keeps_its_paths_in_the_ui(tmp_path):
     spec = build_definitions(str(tmp_path)).resolve_assets_def("submissions").specs_by_key[dg.AssetKey("submissions")]
     outside_code = re.sub(r"`[^`]*`", "", spec.description or "")
     assert "inbox/<UNIT>/" in (spec.description or "") and "<" not in outside_code
+
+
+def test_claims_of_a_run_that_ended_are_taken_up_at_once_and_retried_a_few_times(data_dir):
+    from dagster._core.test_utils import create_run_for_test
+
+    from diaodu.intake.inbox import claim, scan_inbox
+    from diaodu.pipelines.sensors import ABANDONED_CLAIM_RUNS, ABANDONED_TAG
+
+    with dg.instance_for_test() as instance:
+        _drop(data_dir)
+        claimed = claim(scan_inbox(data_dir / "inbox")[0][0], data_dir)  # as a run about to be killed does
+        assert claimed is not None
+        holder = create_run_for_test(instance, job_name="ingest_job", status=dg.DagsterRunStatus.STARTED)
+        assert isinstance(_tick(data_dir, instance), dg.SkipReason)  # the run that holds it is still going
+        instance.report_run_failed(holder)
+        keys = set()
+        for _ in range(ABANDONED_CLAIM_RUNS + 2):  # each run started for the claim is killed again
+            request = _tick(data_dir, instance)
+            assert isinstance(request, dg.RunRequest) and request.tags[ABANDONED_TAG]
+            keys.add(request.run_key)
+            create_run_for_test(instance, job_name="ingest_job", status=dg.DagsterRunStatus.FAILURE,
+                                tags=request.tags)
+        assert len(keys) == ABANDONED_CLAIM_RUNS  # then it waits for the next run that new files start
