@@ -14,6 +14,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from diaodu.sample.xlsx import xlsx_bytes
 
 from tests.conftest import query
 from tests.corpus import (
@@ -32,7 +33,6 @@ from tests.corpus import (
     problem,
     procedure,
     project,
-    xlsx_bytes,
     zip_bomb,
 )
 
