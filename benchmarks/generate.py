@@ -22,8 +22,6 @@ Run `python -m benchmarks.generate --help` for the command line.
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -43,7 +41,7 @@ from diaodu.sample.campaign import (
     PLACES,
     SURNAMES,
 )
-from diaodu.sample.xlsx import ledger_book
+from diaodu.sample.ledgers import ledger_book, ledger_csv_bytes
 from diaodu.schemas import reference
 
 SEED = 20231106
@@ -322,25 +320,9 @@ def project_table(rows: list[dict[str, object]]) -> Table:
     return Table("项目", [PROJECT_HEADERS.get(c, c) for c in PROJECT_COLUMNS], [[r[c] for c in PROJECT_COLUMNS] for r in rows])
 
 
-def _text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
-
-
 def write_csv(path: Path, unit: reference.Unit, table: Table, report_date: date, encoding: str) -> Path:
-    """As Excel's "save as CSV" writes a titled sheet: the merged title row padded with commas."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    pad = [""] * (len(table.header) - 1)
-    for line in title_lines(unit, table.sheet, report_date):
-        writer.writerow([line, *pad])
-    writer.writerow(table.header)
-    writer.writerows([[_text(v) for v in row] for row in table.rows])
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(buffer.getvalue().encode(encoding))
+    path.write_bytes(ledger_csv_bytes(title_lines(unit, table.sheet, report_date), table.header, table.rows, encoding))
     return path
 
 

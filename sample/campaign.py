@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
-from diaodu.sample.xlsx import ledger_book
+from diaodu.sample.ledgers import ledger_book, ledger_csv_bytes
 from diaodu.schemas import reference
 
 SAMPLE_REPORT_DATE = date(2023, 1, 29)
@@ -665,18 +665,6 @@ def _write_xlsx(path: Path, tables: list[Rendered], d: date) -> None:
             book.ledger(t.sheet, _title_lines(t.unit, t.sheet, d), t.header, t.cells)
 
 
-def _csv_bytes(t: Rendered, d: date) -> bytes:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
-    pad = [""] * (len(t.header) - 1)
-    if t.style.titled:  # Excel's "save as CSV" pads the merged title row with commas
-        for line in _title_lines(t.unit, t.sheet, d):
-            writer.writerow([line, *pad])
-    writer.writerow(t.header)
-    writer.writerows([["" if v is None else str(v) for v in row] for row in t.cells])
-    return buf.getvalue().encode(t.style.encoding)
-
-
 def _legacy_bytes(truth: Campaign, unit: reference.Unit) -> bytes:
     """An old-format ledger (no 项目代码 at all), saved as CSV text under an .xls name."""
     buf = io.StringIO()
@@ -698,7 +686,9 @@ def write_sample_campaign(inbox_dir: Path) -> list[Path]:
         tables = render(sub, truth.report_date)
         if sub.style.encoding:
             for t in tables:
-                (folder / t.file_name).write_bytes(_csv_bytes(t, truth.report_date))
+                (folder / t.file_name).write_bytes(ledger_csv_bytes(
+                    _title_lines(t.unit, t.sheet, truth.report_date) if t.style.titled else None,
+                    t.header, t.cells, t.style.encoding))
                 written.append(folder / t.file_name)
         else:
             _write_xlsx(folder / tables[0].file_name, tables, truth.report_date)

@@ -14,7 +14,7 @@ import dagster as dg
 import pytest
 from diaodu.pipelines.assets import submissions
 from diaodu.pipelines.resources import DiaoduSettings
-from diaodu.sample.xlsx import xlsx_bytes
+from diaodu.sample.ledgers import xlsx_bytes
 
 from tests.conftest import query
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from diaodu.sample.xlsx import xlsx_bytes
+from diaodu.sample.ledgers import xlsx_bytes
 
 from tests.conftest import query
 from tests.corpus import (

@@ -7,7 +7,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from diaodu.sample.xlsx import xlsx_bytes
+from diaodu.sample.ledgers import xlsx_bytes
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

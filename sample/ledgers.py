@@ -1,10 +1,12 @@
-"""The one typed .xlsx writer for generated ledgers (the sample campaign, the benchmarks' generator,
-the tests' corpus): text stays text — never a formula, a link or a number —, numbers are number
-cells and dates are date cells, as a clerk's Excel stores them. The creation time is fixed, so the
-same rows give the same bytes."""
+"""The one writer of generated ledgers (the sample campaign, the benchmarks' generator, the tests'
+corpus), as units send them. In .xlsx, text stays text — never a formula, a link or a number —,
+numbers are number cells and dates are date cells, as a clerk's Excel stores them; the creation
+time is fixed, so the same rows give the same bytes. In .csv, as Excel's "save as CSV" writes.
+"""
 
 from __future__ import annotations
 
+import csv
 import io
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -84,3 +86,17 @@ def xlsx_bytes(sheets: dict[str, Sequence[Sequence[object]]]) -> bytes:
         for name, rows in sheets.items():
             book.sheet(name, rows)
     return buffer.getvalue()
+
+
+def ledger_csv_bytes(title_lines: tuple[str, str] | None, header: Sequence[str], rows: Sequence[Sequence[object]],
+                     encoding: str) -> bytes:
+    """A sheet saved as CSV: the title lines (Excel pads the merged title row with commas), the
+    header, the rows; dates as 2023-01-29, blanks empty."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    pad = [""] * (len(header) - 1)
+    for line in title_lines or ():
+        writer.writerow([line, *pad])
+    writer.writerow(header)
+    writer.writerows([["" if value is None else str(value) for value in row] for row in rows])
+    return buffer.getvalue().encode(encoding)
