@@ -29,6 +29,7 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
+
 from diaodu.sample.campaign import (
     BRANDS,
     COMPANY_FORMS,

@@ -334,7 +334,7 @@ def build_truth() -> Campaign:
         for split in splits:
             _split(rng, group, *split)
     # Ready to start (all done, 未开工) and started projects, among those whose 立项/能评 allow it.
-    front_ok = lambda p: all(p.status(k) in (None, DONE) for k in FRONT)
+    front_ok = lambda p: all(p.status(k) in (None, DONE) for k in FRONT)  # noqa: E731
     ok = [p for p in anchor if front_ok(p)]
     chosen = rng.sample(ok, ANCHOR_READY + 2)
     for p in chosen[:ANCHOR_READY]:

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+
 from diaodu.pipelines.assets import submissions
 from diaodu.pipelines.resources import DiaoduSettings
 from diaodu.sample.ledgers import xlsx_bytes
-
 from tests.conftest import query
 
 PROJECT = ["项目代码", "项目名称", "总投资（万元）", "计划开工日期", "建设状态", "实际开工日期", "包保领导", "是否百日攻坚"]

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from diaodu.sample.ledgers import xlsx_bytes
 
+from diaodu.sample.ledgers import xlsx_bytes
 from tests.conftest import query
 from tests.corpus import (
     ACCEPTED,
@@ -334,7 +334,7 @@ def test_rows_left_out_of_a_full_ledger_are_kept(baseline: Path, tmp_path: Path)
     # The versions of the 28th are all still there (now valid until the 29th); the 29th's are added.
     values = [sql.replace("SELECT *", "SELECT * EXCLUDE (valid_to)") for sql in ACCEPTED]
     assert all(set(before) <= set(query(data_dir, sql)) for before, sql in zip(
-        [[row[:-1] for row in rows] for rows in accepted_before], values))
+        [[row[:-1] for row in rows] for rows in accepted_before], values, strict=True))
     assert query(data_dir, "SELECT outcome FROM core.submission ORDER BY seq DESC LIMIT 1") == [("accepted",)]
 
 

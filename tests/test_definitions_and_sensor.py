@@ -7,10 +7,10 @@ import time
 from datetime import date
 
 import dagster as dg
+
 from diaodu.pipelines.definitions import build_definitions
 from diaodu.pipelines.resources import DiaoduSettings
 from diaodu.pipelines.sensors import inbox_sensor
-
 from tests.conftest import PROJECT_HEADER, project_row, query, write_csv
 
 

@@ -7,10 +7,10 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from diaodu.sample.ledgers import xlsx_bytes
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from diaodu.sample.ledgers import xlsx_bytes
 from tests.conftest import query
 from tests.corpus import PROCEDURE, PROJECT, csv_bytes, dated, procedure, project
 from tests.test_corpus import ACCEPTED, drop, ingest

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+
 from diaodu.pipelines.cli import instance_for, main
 from diaodu.warehouse.store import SQL_DIR, Warehouse
-
 from tests.conftest import (
     PROCEDURE_HEADER,
     PROJECT_HEADER,
