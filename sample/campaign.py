@@ -688,7 +688,7 @@ def write_sample_campaign(inbox_dir: Path) -> list[Path]:
             for t in tables:
                 (folder / t.file_name).write_bytes(ledger_csv_bytes(
                     _title_lines(t.unit, t.sheet, truth.report_date) if t.style.titled else None,
-                    t.header, t.cells, t.style.encoding))
+                    t.header, t.cells, sub.style.encoding))
                 written.append(folder / t.file_name)
         else:
             _write_xlsx(folder / tables[0].file_name, tables, truth.report_date)
