@@ -22,19 +22,27 @@ Run `python -m benchmarks.generate --help` for the command line.
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import random
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
 import polars as pl
-import xlsxwriter
 
-from diaodu.sample.campaign import BRANDS, COMPANY_FORMS, DOC_WORDS, INDUSTRIES, LEVEL_WEIGHTS, LICENCE_WORDS, PHASES, \
-    PLACES, SURNAMES, OTHER_PROCEDURES
+from diaodu.sample.campaign import (
+    BRANDS,
+    COMPANY_FORMS,
+    DOC_WORDS,
+    INDUSTRIES,
+    LEVEL_WEIGHTS,
+    LICENCE_WORDS,
+    OTHER_PROCEDURES,
+    PHASES,
+    PLACES,
+    SURNAMES,
+)
+from diaodu.sample.ledgers import ledger_book, ledger_csv_bytes
 from diaodu.schemas import reference
 
 SEED = 20231106
@@ -313,53 +321,17 @@ def project_table(rows: list[dict[str, object]]) -> Table:
     return Table("项目", [PROJECT_HEADERS.get(c, c) for c in PROJECT_COLUMNS], [[r[c] for c in PROJECT_COLUMNS] for r in rows])
 
 
-def _text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
-
-
 def write_csv(path: Path, unit: reference.Unit, table: Table, report_date: date, encoding: str) -> Path:
-    """As Excel's "save as CSV" writes a titled sheet: the merged title row padded with commas."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    pad = [""] * (len(table.header) - 1)
-    for line in title_lines(unit, table.sheet, report_date):
-        writer.writerow([line, *pad])
-    writer.writerow(table.header)
-    writer.writerows([[_text(v) for v in row] for row in table.rows])
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(buffer.getvalue().encode(encoding))
+    path.write_bytes(ledger_csv_bytes(title_lines(unit, table.sheet, report_date), table.header, table.rows, encoding))
     return path
 
 
 def write_xlsx(path: Path, unit: reference.Unit, tables: list[Table], report_date: date) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False,
-                                               "strings_to_urls": False, "strings_to_numbers": False})
-    workbook.set_properties({"created": datetime(2023, 1, 29, 9), "author": unit.name})
-    title = workbook.add_format({"bold": True, "font_size": 14, "align": "center"})
-    head = workbook.add_format({"bold": True, "border": 1, "align": "center", "text_wrap": True})
-    day = workbook.add_format({"num_format": "yyyy/m/d"})
-    wrap = workbook.add_format({"text_wrap": True})
-    for table in tables:
-        sheet = workbook.add_worksheet(table.sheet)
-        line1, line2 = title_lines(unit, table.sheet, report_date)
-        sheet.merge_range(0, 0, 0, len(table.header) - 1, line1, title)
-        sheet.write_string(1, 0, line2)
-        for c, text in enumerate(table.header):
-            sheet.write_string(2, c, text, head)
-        for r, row in enumerate(table.rows, start=3):
-            for c, value in enumerate(row):
-                if isinstance(value, str):
-                    sheet.write_string(r, c, value, wrap if "\n" in value else None)
-                elif isinstance(value, int):
-                    sheet.write_number(r, c, value)
-                elif isinstance(value, date):
-                    sheet.write_datetime(r, c, datetime(value.year, value.month, value.day), day)
-    workbook.close()
+    with ledger_book(path, author=unit.name, constant_memory=True) as book:
+        for table in tables:
+            book.ledger(table.sheet, title_lines(unit, table.sheet, report_date), table.header, table.rows)
     return path
 
 

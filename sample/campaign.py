@@ -15,16 +15,14 @@ import io
 import math
 import random
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
-import xlsxwriter
-
+from diaodu.sample.ledgers import ledger_book, ledger_csv_bytes
 from diaodu.schemas import reference
 
 SAMPLE_REPORT_DATE = date(2023, 1, 29)
 SEED = 20230129
-CREATED = datetime(2023, 1, 29, 9, 0, 0)
 
 DONE, IN_PROGRESS, PENDING = "已办结", "正办理", "待办"
 NOT_STARTED = "未开工"
@@ -559,8 +557,8 @@ def _plant_deviations(by: dict[str, Submission]) -> None:
     r.note = ("error", "项目代码", f"项目代码格式错误（应为 {r.project.code}）；非百日攻坚项目，尚无手续行")
     r = pick("BGQ", "项目", lambda r: not r.project.campaign)
     by["BGQ"].tables["项目"].append(Row(dict(r.values), project=r.project, note=(
-        "error", "项目代码", f"项目代码 {r.project.code} 在本表重复（与第{by['BGQ'].tables['项目'].index(r) + 4}行相同）；"
-                            "非百日攻坚项目，尚无手续行")))
+        "error", "项目代码", (f"项目代码 {r.project.code} 在本表重复（与第{by['BGQ'].tables['项目'].index(r) + 4}行相同）；"
+                             "非百日攻坚项目，尚无手续行"))))
 
 
 # ---- rendering: how each unit spells things -------------------------------------------------
@@ -662,42 +660,9 @@ def _title_lines(unit: reference.Unit, sheet: str, d: date) -> tuple[str, str]:
 
 
 def _write_xlsx(path: Path, tables: list[Rendered], d: date) -> None:
-    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
-                                         "strings_to_numbers": False})
-    wb.set_properties({"created": CREATED, "author": tables[0].unit.name})
-    title = wb.add_format({"bold": True, "font_size": 14, "align": "center", "valign": "vcenter"})
-    head = wb.add_format({"bold": True, "border": 1, "align": "center", "valign": "vcenter", "text_wrap": True})
-    day = wb.add_format({"num_format": "yyyy/m/d"})
-    wrap = wb.add_format({"text_wrap": True})
-    for t in tables:
-        ws = wb.add_worksheet(t.sheet)
-        line1, line2 = _title_lines(t.unit, t.sheet, d)
-        ws.merge_range(0, 0, 0, len(t.header) - 1, line1, title)
-        ws.write_string(1, 0, line2)
-        for c, h in enumerate(t.header):
-            ws.write_string(2, c, h, head)
-            ws.set_column(c, c, 40 if h in ("项目名称", "问题描述", "建设单位") else 26 if "代码" in h or "编号" in h else 14)
-        for r, row in enumerate(t.cells, start=3):
-            for c, v in enumerate(row):
-                if isinstance(v, str):
-                    ws.write_string(r, c, v, wrap if "\n" in v else None)
-                elif isinstance(v, int):
-                    ws.write_number(r, c, v)
-                elif isinstance(v, date):
-                    ws.write_datetime(r, c, datetime(v.year, v.month, v.day), day)
-    wb.close()
-
-
-def _csv_bytes(t: Rendered, d: date) -> bytes:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
-    pad = [""] * (len(t.header) - 1)
-    if t.style.titled:  # Excel's "save as CSV" pads the merged title row with commas
-        for line in _title_lines(t.unit, t.sheet, d):
-            writer.writerow([line, *pad])
-    writer.writerow(t.header)
-    writer.writerows([["" if v is None else str(v) for v in row] for row in t.cells])
-    return buf.getvalue().encode(t.style.encoding)
+    with ledger_book(path, author=tables[0].unit.name) as book:
+        for t in tables:
+            book.ledger(t.sheet, _title_lines(t.unit, t.sheet, d), t.header, t.cells)
 
 
 def _legacy_bytes(truth: Campaign, unit: reference.Unit) -> bytes:
@@ -721,7 +686,9 @@ def write_sample_campaign(inbox_dir: Path) -> list[Path]:
         tables = render(sub, truth.report_date)
         if sub.style.encoding:
             for t in tables:
-                (folder / t.file_name).write_bytes(_csv_bytes(t, truth.report_date))
+                (folder / t.file_name).write_bytes(ledger_csv_bytes(
+                    _title_lines(t.unit, t.sheet, truth.report_date) if t.style.titled else None,
+                    t.header, t.cells, sub.style.encoding))
                 written.append(folder / t.file_name)
         else:
             _write_xlsx(folder / tables[0].file_name, tables, truth.report_date)

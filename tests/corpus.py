@@ -12,10 +12,10 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-import xlsxwriter
 
 from diaodu.pipelines.assets import submissions
 from diaodu.pipelines.resources import DiaoduSettings
+from diaodu.sample.ledgers import xlsx_bytes
 from tests.conftest import query
 
 PROJECT = ["项目代码", "项目名称", "总投资（万元）", "计划开工日期", "建设状态", "实际开工日期", "包保领导", "是否百日攻坚"]
@@ -36,19 +36,6 @@ def csv_bytes(rows: list[list[str]], encoding: str = "utf-8-sig") -> bytes:
     return buffer.getvalue().encode(encoding)
 
 
-def xlsx_bytes(sheets: dict[str, list[list[str]]]) -> bytes:
-    buffer = io.BytesIO()
-    workbook = xlsxwriter.Workbook(buffer, {"strings_to_formulas": False, "strings_to_urls": False, "in_memory": True})
-    for name, rows in sheets.items():
-        sheet = workbook.add_worksheet(name)
-        for row_index, row in enumerate(rows):
-            for column, value in enumerate(row):
-                if value is not None and value != "":
-                    sheet.write_string(row_index, column, value)
-    workbook.close()
-    return buffer.getvalue()
-
-
 def project(code: str, name: str = "测试项目", amount: str = "1.5亿元", planned: str = "2023/3/15",
             state: str = "未开工", started: str = "", leader: str = "王副区长", campaign: str = "是") -> list[str]:
     return [code, name, amount, planned, state, started, leader, campaign]
@@ -66,11 +53,11 @@ def problem(code: str, text: str = "用地指标不足", unit: str = "市自然�
 
 def zip_bomb(unzipped_mb: int = 120) -> bytes:
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as member:
-            block = b"\0" * (1 << 20)
-            for _ in range(unzipped_mb):
-                member.write(block)
+    with (zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive,
+          archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as member):
+        block = b"\0" * (1 << 20)
+        for _ in range(unzipped_mb):
+            member.write(block)
     return buffer.getvalue()
 
 

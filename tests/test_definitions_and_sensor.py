@@ -38,6 +38,9 @@ def _drop(data_dir, name="项目.csv", age_seconds=60):
     return path
 
 
+NOTHING_SETTLED = "No new settled files in the inbox"
+
+
 def _tick(data_dir, instance, cursor=None):
     context = dg.build_sensor_context(instance=instance, cursor=cursor,
                                       resources={"settings": DiaoduSettings(data_dir=str(data_dir))})
@@ -46,7 +49,7 @@ def _tick(data_dir, instance, cursor=None):
 
 def test_sensor_requests_one_run_for_a_settled_file_and_none_after_processing(data_dir):
     with dg.instance_for_test() as instance:
-        assert isinstance(_tick(data_dir, instance), dg.SkipReason)
+        assert _tick(data_dir, instance).skip_message == NOTHING_SETTLED
         path = _drop(data_dir)
         request = _tick(data_dir, instance)
         assert isinstance(request, dg.RunRequest)
@@ -58,14 +61,19 @@ def test_sensor_requests_one_run_for_a_settled_file_and_none_after_processing(da
         result = defs.resolve_job_def("ingest_job").execute_in_process(
             instance=instance, partition_key="2023-01-29", run_config=request.run_config)
         assert result.success and not path.exists()
-        assert isinstance(_tick(data_dir, instance), dg.SkipReason)
+        assert _tick(data_dir, instance).skip_message == NOTHING_SETTLED
         assert query(data_dir, "SELECT outcome FROM mart.submissions") == [("accepted",)]
 
 
 def test_sensor_waits_for_a_file_still_being_written(data_dir):
     with dg.instance_for_test() as instance:
-        _drop(data_dir, age_seconds=0)
-        assert isinstance(_tick(data_dir, instance), dg.SkipReason)
+        path = _drop(data_dir, age_seconds=0)
+        assert _tick(data_dir, instance).skip_message == NOTHING_SETTLED
+        # The same file once it has stopped growing: it was seen, and only waited for.
+        old = time.time() - 60
+        os.utime(path, (old, old))
+        request = _tick(data_dir, instance)
+        assert request.run_config["ops"]["submissions"]["config"]["files"] == ["LS/项目.csv"]
 
 
 def test_same_bytes_twice_is_a_duplicate_that_changes_nothing(data_dir):

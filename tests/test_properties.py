@@ -10,8 +10,9 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from diaodu.sample.ledgers import xlsx_bytes
 from tests.conftest import query
-from tests.corpus import PROCEDURE, PROJECT, csv_bytes, dated, procedure, project, xlsx_bytes
+from tests.corpus import PROCEDURE, PROJECT, csv_bytes, dated, procedure, project
 from tests.test_corpus import ACCEPTED, drop, ingest
 
 LG_CODE = "2022-211403-26-03-000001"

@@ -23,6 +23,8 @@ from tests.conftest import query
 from tests.corpus import ACCEPTED, GXQ_C, LS_A, PROCEDURE, PROJECT, csv_bytes, dated, drop, ingest, procedure, project
 
 INTERNAL_ERROR_RULE = "file.internal_error"
+INTERNAL_ERROR = ("系统在处理本文件时发生内部错误，这不是贵单位文件的问题。数据办已收到通知，将尽快处理并与贵单位联系；"
+                  "本文件暂未导入，请勿修改或重复报送。")
 
 
 class BrokenProcedureSheet(models.ProcedureSheet):
@@ -63,9 +65,9 @@ def test_a_rule_that_cannot_run_turns_the_run_red_and_accepts_nothing(data_dir, 
                                                  "WHERE file_name = '手续.csv'")
     assert outcome == "returned"
     assert "status_renamed" in internal_error and "RuleError" in internal_error
-    assert query(data_dir, "SELECT rule FROM mart.rejections WHERE submission_id IN "
-                           "(SELECT submission_id FROM mart.submissions WHERE file_name = '手续.csv')") \
-        == [(INTERNAL_ERROR_RULE,)]
+    assert query(data_dir, "SELECT rule, sheet, row_number, column_name, message FROM mart.rejections "
+                           "WHERE submission_id IN (SELECT submission_id FROM mart.submissions "
+                           "WHERE file_name = '手续.csv')") == [(INTERNAL_ERROR_RULE, None, None, None, INTERNAL_ERROR)]
     assert _accepted_state(data_dir) == before
     receipt = next((data_dir / "outbox" / "LS").glob("*手续*_回执.txt")).read_text(encoding="utf-8-sig")
     assert "不是贵单位文件的问题" in receipt and "数据办已收到通知" in receipt
