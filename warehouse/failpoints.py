@@ -20,12 +20,15 @@ def reach(point: str) -> None:
     _pause_if_armed(point)
 
 
+def _armed(variable: str, point: str) -> str | None:
+    """The argument after `<point>:` when the variable names this point; None otherwise."""
+    name, _, argument = os.environ.get(variable, "").partition(":")
+    return argument if name == point else None
+
+
 def _kill_if_due(point: str) -> None:
-    target = os.environ.get("DIAODU_KILL_AT")
-    if not target:
-        return
-    name, _, nth = target.partition(":")
-    if name != point:
+    nth = _armed("DIAODU_KILL_AT", point)
+    if nth is None:
         return
     _passes[point] += 1
     if _passes[point] == int(nth or 1):
@@ -33,11 +36,8 @@ def _kill_if_due(point: str) -> None:
 
 
 def _pause_if_armed(point: str) -> None:
-    target = os.environ.get("DIAODU_PAUSE_AT")
-    if not target:
-        return
-    name, _, arm = target.partition(":")
-    if name != point:
+    arm = _armed("DIAODU_PAUSE_AT", point)
+    if not arm:
         return
     paused = f"{arm}.paused"
     try:
