@@ -23,8 +23,19 @@ import polars as pl
 from diaodu.dispatch import charts
 from diaodu.dispatch.data import LEADING_PROCEDURES, BriefingData, read_briefing_data
 from diaodu.dispatch.page import render_page
-from diaodu.dispatch.tables import (Column, Figure, KeyFigure, Paragraph, Section, Table, change_text, day_text,
-                             full_day_text, points_text, rate_text)
+from diaodu.dispatch.tables import (
+    Column,
+    Figure,
+    KeyFigure,
+    Paragraph,
+    Section,
+    Table,
+    change_text,
+    day_text,
+    full_day_text,
+    points_text,
+    rate_text,
+)
 from diaodu.dispatch.workbook import write_workbook
 from diaodu.schemas import reference
 
@@ -155,7 +166,7 @@ def headline_section(data: BriefingData, figures: list[KeyFigure]) -> Section:
              else "本期为首期汇总，暂无上期数据可比。")
     bars = [charts.CompletionBar(p["procedure"], p["done_count"], p["required_count"], p["done_rate"])
             for p in data.procedures.rows(named=True)]
-    trend = {name: list(zip(group["as_of_date"].to_list(), group["done_rate"].to_list()))
+    trend = {name: list(zip(group["as_of_date"].to_list(), group["done_rate"].to_list(), strict=True))
              for (name,), group in data.trend.group_by("series", maintain_order=True)}
     table = Table("手续办结", "各项手续办结情况（全市）", (
         Column("procedure", "手续"), Column("required_count", "应办", "int"), Column("done_count", "已办结", "int"),

@@ -13,11 +13,11 @@ from diaodu.dispatch import data as dispatch_data
 from diaodu.ingest.batch import BatchResult, process_batch
 from diaodu.intake.inbox import claim, leftover_claims, quarantine, scan_inbox
 from diaodu.pipelines.partitions import daily_report_dates
-from diaodu.pipelines.warehouse_assets import DAILY_ROLLUP, views_read_by
 from diaodu.pipelines.resources import DiaoduSettings
-from diaodu.schemas.reference import local_today
+from diaodu.pipelines.warehouse_assets import DAILY_ROLLUP, views_read_by
 from diaodu.returns.receipts import OUTCOME_LABELS
 from diaodu.schemas import reference
+from diaodu.schemas.reference import local_today
 
 # Single-run backfills are what make a 100-day backfill one run instead of 100 processes; the
 # parameter is marked beta, which we accept knowingly rather than print at every load.

@@ -26,7 +26,15 @@ from diaodu.returns.listing import (
     summary_rows,
 )
 from diaodu.returns.package import (
-    MAIN_NS, XML_HEAD, NotEditable, Package, attributes, element, prefix, set_attribute, text,
+    MAIN_NS,
+    XML_HEAD,
+    NotEditable,
+    Package,
+    attributes,
+    element,
+    prefix,
+    set_attribute,
+    text,
 )
 from diaodu.returns.sheet_marks import mark_cells, write_notes
 from diaodu.returns.styles import Styles

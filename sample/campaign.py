@@ -362,7 +362,7 @@ def build_truth() -> Campaign:
     _feature(projects)
     for p in projects:  # done procedures were completed in their sort order
         done = [x for x in p.procedures.values() if x.status == DONE]
-        for x, day in zip(done, sorted(maker.done_day(p) for _ in done)):
+        for x, day in zip(done, sorted(maker.done_day(p) for _ in done), strict=True):
             x.completed = day
         for proc in p.procedures.values():
             maker.details(p, proc)

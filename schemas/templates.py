@@ -7,6 +7,7 @@ from pathlib import Path
 
 import polars as pl
 import xlsxwriter
+
 from diaodu.schemas.models import PROBLEM, PROCEDURE, PROJECT, SheetSpec
 
 TEMPLATE_ROWS = 1000
