@@ -7,7 +7,7 @@ from __future__ import annotations
 from html import escape
 
 from diaodu.dispatch.fonts import SANS, SERIF
-from diaodu.dispatch.tables import Column, Figure, KeyFigure, Paragraph, Section, Table, cell_text
+from diaodu.dispatch.tables import Block, Column, Figure, KeyFigure, Paragraph, Section, Table, cell_text
 
 CSS = f"""
 @page {{ size: A4; margin: 13mm 12mm 14mm 12mm; }}
@@ -107,7 +107,7 @@ def _figures(figures: list[KeyFigure]) -> str:
     return f'<div class="figures">{"".join(cells)}</div>'
 
 
-def _block(block, report_year: int) -> str:
+def _block(block: Block, report_year: int) -> str:
     if isinstance(block, Paragraph):
         css = {"alert": ' class="alert"', "note": ' class="note"', "lead": ' class="lead"'}.get(block.tone, "")
         return f"<p{css}>{escape(block.text)}</p>"

@@ -64,10 +64,13 @@ class KeyFigure:
     tone: str = ""  # red | yellow | green | ""
 
 
+Block = Paragraph | Figure | Table | list[KeyFigure]
+
+
 @dataclass
 class Section:
     title: str
-    blocks: list = field(default_factory=list)  # Paragraph | Figure | Table | list[KeyFigure]
+    blocks: list[Block] = field(default_factory=list)
 
 
 def day_text(day: date | datetime | None, report_year: int | None = None) -> str:
