@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 import polars as pl
 
@@ -100,7 +101,7 @@ def change_text(change: int | None) -> str:
     return "—" if change is None else "0" if change == 0 else f"{change:+d}"
 
 
-def cell_text(value, kind: str, report_year: int) -> str:
+def cell_text(value: Any, kind: str, report_year: int) -> str:  # a frame cell: its type follows `kind`
     """How a value reads on the page (the workbook writes typed cells instead)."""
     if kind == "change":
         return change_text(value)

@@ -164,7 +164,7 @@ def _finish(
     )
 
 
-def _receive(claimed: ClaimedFile, con, data_dir: Path, max_file_bytes: int) -> Submission:
+def _receive(claimed: ClaimedFile, con: duckdb.DuckDBPyConnection, data_dir: Path, max_file_bytes: int) -> Submission:
     try:
         digest = hashlib.sha256()
         with open(claimed.path, "rb") as handle:

@@ -191,7 +191,7 @@ def _days(rng: random.Random, first: date, last: date) -> date:
 
 
 class _TruthBuilder:
-    def __init__(self, rng: random.Random, units: list[reference.Unit], kinds: list[str]):
+    def __init__(self, rng: random.Random, units: list[reference.Unit], kinds: list[str]) -> None:
         self.rng, self.units, self.kinds = rng, units, kinds
         city = reference.city().code
         self.park_admin_codes = [city] + [u.admin_code for u in units if u.kind == "county"]
@@ -405,7 +405,7 @@ def build_truth() -> Campaign:
 
 def _feature(projects: list[Project]) -> None:
     """Give a few projects the names the article mentions."""
-    def first(pred):
+    def first(pred: Callable[[Project], bool]) -> Project:
         return next(p for p in projects if p.campaign and pred(p))
 
     p = first(lambda p: p.unit.code == ANCHOR_UNIT and p.complete)

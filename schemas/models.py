@@ -241,7 +241,7 @@ OPTIONAL_COLUMNS = {
 class SheetSpec:
     """A sheet of the contract: its Chinese name, the model, and the column that tells it apart."""
 
-    def __init__(self, name: str, key: str, model: type[pa.DataFrameModel], marker: str):
+    def __init__(self, name: str, key: str, model: type[pa.DataFrameModel], marker: str) -> None:
         self.name, self.key, self.model, self.marker = name, key, model, marker
         self.columns = model.to_schema().columns
 
