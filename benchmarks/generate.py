@@ -450,7 +450,7 @@ def generate_history(con: duckdb.DuckDBPyConnection, projects: int = 5000, days:
             serial = rng.randint(1, 999_999)
         serials.add(serial)
         admin = unit.admin_code or rng.choice([u.admin_code for u in areas if u.admin_code])
-        trade, industry, products, _ = rng.choice(INDUSTRIES)
+        _trade, industry, products, _ = rng.choice(INDUSTRIES)
         registry.append(dict(
             project_code=f"{rng.choice((2021, 2022, 2022))}-{admin}-{industry}-0{rng.randint(1, 4)}-{serial:06d}",
             unit_code=unit.code, unit_index=areas.index(unit),

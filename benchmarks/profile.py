@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -84,6 +85,21 @@ def profile_ingest(rows: int, fmt: str, keep: Path | None) -> None:
             shutil.rmtree(work, ignore_errors=True)
 
 
+def plan_operators(node: dict) -> Iterator[tuple[float, str, int, str]]:
+    """(time, operator, rows out, table or join) of a DuckDB JSON profile node and all below it.
+
+    DuckDB 2.x names the fields name/timing/intermediate_rows; 1.x operator_*.
+    """
+    name = node.get("name") or node.get("operator_name") or node.get("operator_type") or ""
+    timing = node.get("timing", node.get("operator_timing", 0.0)) or 0.0
+    rows = node.get("intermediate_rows", node.get("operator_cardinality", 0)) or 0
+    extra = node.get("extra_info", {}) or {}
+    detail = extra.get("Table") or extra.get("Partitions") or extra.get("Join Type") or ""
+    yield timing, name.strip(), rows, str(detail)[:60]
+    for child in node.get("children", []):
+        yield from plan_operators(child)
+
+
 def profile_rollup(db: Path, day: int, days: int) -> None:
     import duckdb
 
@@ -108,26 +124,13 @@ def profile_rollup(db: Path, day: int, days: int) -> None:
             con.execute(statement, params)
             elapsed = time.perf_counter() - start
             con.execute("PRAGMA disable_profiling")
-            operators = []
-
-            def walk(node, depth=0):  # DuckDB 2.x: name/timing/intermediate_rows; 1.x: operator_*
-                name = node.get("name") or node.get("operator_name") or node.get("operator_type") or ""
-                timing = node.get("timing", node.get("operator_timing", 0.0)) or 0.0
-                rows = node.get("intermediate_rows", node.get("operator_cardinality", 0)) or 0
-                extra = node.get("extra_info", {}) or {}
-                detail = extra.get("Table") or extra.get("Partitions") or extra.get("Join Type") or ""
-                operators.append((timing, name.strip(), rows, str(detail)[:60], depth))
-                for child in node.get("children", []):
-                    walk(child, depth + 1)
-
             profile = json.loads(output.read_text())
-            for root in profile.get("operator", [profile]):
-                walk(root)
+            operators = [op for root in profile.get("operator", [profile]) for op in plan_operators(root)]
             memory = profile.get("system", {}).get("peak_buffer_memory")
             print(f"\n{verb} rollup.{table}: {elapsed:.2f} s wall"
                   + (f", DuckDB peak buffer memory {memory / 2**30:.2f} GiB" if memory else "")
                   + "; top operators (s, operator, rows out):")
-            for timing, name, rows, detail, depth in sorted(operators, reverse=True)[:10]:
+            for timing, name, rows, detail in sorted(operators, reverse=True)[:10]:
                 print(f"  {timing:7.3f}  {name:<28} {rows:>12,}  {detail}")
         con.close()
     finally:

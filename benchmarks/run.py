@@ -21,9 +21,9 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Callable
 
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # `python benchmarks/run.py` as well as `python -m benchmarks.run`
@@ -190,6 +190,15 @@ def model_rules(model) -> list[tuple[str, str, object]]:
     import polars as pl
     from pandera.api.polars.types import PolarsData
 
+    builtin = {  # Pandera's built-in checks as (column, check statistics) -> verdict expression
+        "isin": lambda c, stats: c.is_in(stats["allowed_values"]),
+        "notin": lambda c, stats: ~c.is_in(stats["forbidden_values"]),
+        "str_matches": lambda c, stats: c.str.contains(stats["pattern"]),
+        "greater_than": lambda c, stats: c > stats["min_value"],
+        "greater_than_or_equal_to": lambda c, stats: c >= stats["min_value"],
+        "less_than": lambda c, stats: c < stats["max_value"],
+        "less_than_or_equal_to": lambda c, stats: c <= stats["max_value"],
+    }
     rules = []
     for name, column in model.to_schema().columns.items():
         c = pl.col(name)
@@ -199,17 +208,8 @@ def model_rules(model) -> list[tuple[str, str, object]]:
             rules.append((name, "field_uniqueness", ~c.is_duplicated()))
         for check in column.checks:
             stats = check.statistics or {}
-            builtin = {
-                "isin": lambda: c.is_in(stats["allowed_values"]),
-                "notin": lambda: ~c.is_in(stats["forbidden_values"]),
-                "str_matches": lambda: c.str.contains(stats["pattern"]),
-                "greater_than": lambda: c > stats["min_value"],
-                "greater_than_or_equal_to": lambda: c >= stats["min_value"],
-                "less_than": lambda: c < stats["max_value"],
-                "less_than_or_equal_to": lambda: c <= stats["max_value"],
-            }
             if check.name in builtin:
-                rules.append((name, check.name, builtin[check.name]()))
+                rules.append((name, check.name, builtin[check.name](c, stats)))
                 continue
             if stats:
                 raise NotImplementedError(f"built-in check {check.name} on {name}: add it to model_rules")
@@ -229,12 +229,12 @@ def polars_rules(frame, rules: list[tuple[str, str, object]], dtypes: dict[str, 
     names = [f"_rule{i}" for i in range(len(rules))]
     # A rule about a missing value passes (the missing value has its own finding), as in the model.
     verdicts = frame.with_row_index("index").with_columns(
-        *[expr.fill_null(True).alias(name) for name, (_, _, expr) in zip(names, rules)])
+        *[expr.fill_null(True).alias(name) for name, (_, _, expr) in zip(names, rules, strict=True)])
     failing = verdicts.filter(~pl.all_horizontal(names))
     cases = pl.concat([
         failing.filter(~pl.col(name)).select(
             "index", column=pl.lit(column), check=pl.lit(check), failure_case=pl.col(column).cast(pl.String))
-        for name, (column, check, _) in zip(names, rules)
+        for name, (column, check, _) in zip(names, rules, strict=True)
     ])
     return cases, wrong_types
 
@@ -277,11 +277,11 @@ def worker_validate(set_dir: str, repeats: int) -> dict:
     import polars as pl
 
     from benchmarks.generate import INGEST_UNIT, REPORT_DATE
+    from diaodu.ingest.judge import SubmissionContext, judge
     from diaodu.intake.files import read_grids
     from diaodu.intake.sheets import locate
     from diaodu.schemas import reference
     from diaodu.schemas.models import ProcedureSheet
-    from diaodu.ingest.judge import SubmissionContext, judge
 
     path = Path(json.loads((Path(set_dir) / "set.json").read_text())["csv"])
     context = SubmissionContext(reference.units()[INGEST_UNIT], REPORT_DATE, reference.city().code)
@@ -383,7 +383,7 @@ def worker_rollup(data: str, days: int) -> dict:
     rollup.stage_days = stage_days
     ends = [t for t, _ in span_starts[1:]] + [rolled]
     spans = [dict(days=n, seconds=end - began, per_day_s=(end - began) / n)
-             for (began, n), end in zip(span_starts, ends)]
+             for (began, n), end in zip(span_starts, ends, strict=True)]
 
     # Flat means the cost does not grow with the days already stored: the first span again, now that
     # the whole year is stored (same dates, same data), against its first time.
@@ -438,12 +438,12 @@ def dagster_home(home: Path, data: Path) -> None:
 
 
 def measure_latency(work: Path, files: int, projects: int, timeout_s: float) -> dict:
+    import random
+
     import dagster as dg
 
     from benchmarks.generate import INGEST_UNIT, SEED, make_projects, write_unit_workbook
     from diaodu.schemas import reference
-
-    import random
 
     data, home, staging = work / "data", work / "dagster_home", work / "staging"
     dagster_home(home, data)
@@ -469,9 +469,9 @@ def measure_latency(work: Path, files: int, projects: int, timeout_s: float) -> 
             try:
                 urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=2)
                 break
-            except Exception:
+            except Exception as not_up:
                 if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError(f"dagster dev did not come up; see {log_path}")
+                    raise RuntimeError(f"dagster dev did not come up; see {log_path}") from not_up
                 time.sleep(1)
         log(f"latency: dagster dev up on 127.0.0.1:{port} (DAGSTER_HOME={home})")
         instance = dg.DagsterInstance.from_config(str(home))

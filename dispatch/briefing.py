@@ -23,8 +23,20 @@ import polars as pl
 from diaodu.dispatch import charts
 from diaodu.dispatch.data import LEADING_PROCEDURES, BriefingData, read_briefing_data
 from diaodu.dispatch.page import render_page
-from diaodu.dispatch.tables import (Column, Figure, KeyFigure, Paragraph, Section, Table, change_text, day_text,
-                             full_day_text, points_text, rate_text)
+from diaodu.dispatch.tables import (
+    Block,
+    Column,
+    Figure,
+    KeyFigure,
+    Paragraph,
+    Section,
+    Table,
+    change_text,
+    day_text,
+    full_day_text,
+    points_text,
+    rate_text,
+)
 from diaodu.dispatch.workbook import write_workbook
 from diaodu.schemas import reference
 
@@ -155,7 +167,7 @@ def headline_section(data: BriefingData, figures: list[KeyFigure]) -> Section:
              else "本期为首期汇总，暂无上期数据可比。")
     bars = [charts.CompletionBar(p["procedure"], p["done_count"], p["required_count"], p["done_rate"])
             for p in data.procedures.rows(named=True)]
-    trend = {name: list(zip(group["as_of_date"].to_list(), group["done_rate"].to_list()))
+    trend = {name: list(zip(group["as_of_date"].to_list(), group["done_rate"].to_list(), strict=True))
              for (name,), group in data.trend.group_by("series", maintain_order=True)}
     table = Table("手续办结", "各项手续办结情况（全市）", (
         Column("procedure", "手续"), Column("required_count", "应办", "int"), Column("done_count", "已办结", "int"),
@@ -218,7 +230,7 @@ def units_section(data: BriefingData) -> Section:
             listed = "、".join(f"{r['unit_name']}（{rate_text(r['done_rate'])}，红灯{r['red']}件）"
                               for r in slowest.rows(named=True))
             named.append(f"{name}中办结率低于全市平均（{rate_text(city_rate)}）且排名靠后的：{listed}，予以点名通报")
-    blocks = [Paragraph(("；".join(named) + "。") if named else "各单位办结率均不低于全市平均，本期不点名。", "lead")]
+    blocks: list[Block] = [Paragraph(("；".join(named) + "。") if named else "各单位办结率均不低于全市平均，本期不点名。", "lead")]
     columns = (Column("rank_in_group", "排名", "int"), Column("unit_name", "单位"),
                Column("campaign_projects", "项目数", "int"), Column("required_count", "应办", "int"),
                Column("done_count", "已办结", "int"), Column("done_rate", "办结率", "rate"),
@@ -258,7 +270,7 @@ def units_section(data: BriefingData) -> Section:
 def progress_section(data: BriefingData) -> Section:
     done = data.done_today.with_columns(how=pl.when(pl.col("completed_on_report_date")).then(pl.lit("今日办结"))
                                         .otherwise(pl.lit("新报办结")))
-    blocks: list = [
+    blocks: list[Block] = [
         Table("今日办结", "今日办结手续（销号）", (
             CODE, Column("project_name", "项目名称", wide=True), Column("procedure", "手续"),
             Column("completed_date", "办结日期", "date"), Column("approval_number", "批复文号"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import duckdb
 import polars as pl
@@ -96,7 +97,7 @@ class BriefingData:
     open_problems: pl.DataFrame
     trend: pl.DataFrame
 
-    def city_value(self, column: str, default=0):
+    def city_value(self, column: str, default: float | None = 0) -> Any:
         return self.city[column][0] if self.city.height else default
 
 

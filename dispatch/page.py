@@ -5,9 +5,10 @@ Every text that came from a submission goes through html.escape."""
 from __future__ import annotations
 
 from html import escape
+from typing import Any
 
 from diaodu.dispatch.fonts import SANS, SERIF
-from diaodu.dispatch.tables import Column, Figure, KeyFigure, Paragraph, Section, Table, cell_text
+from diaodu.dispatch.tables import Block, Column, Figure, KeyFigure, Paragraph, Section, Table, cell_text
 
 CSS = f"""
 @page {{ size: A4; margin: 13mm 12mm 14mm 12mm; }}
@@ -64,7 +65,7 @@ footer {{ margin-top: 6mm; padding-top: 1.5mm; border-top: 0.5pt solid #999; fon
 NUMERIC = {"int", "change", "rate", "points", "money"}
 
 
-def _cell(value, column: Column, report_year: int) -> str:
+def _cell(value: Any, column: Column, report_year: int) -> str:  # a frame cell: its type follows column.kind
     kind = column.kind
     text = escape(cell_text(value, kind, report_year))
     if kind == "light" and value:
@@ -107,7 +108,7 @@ def _figures(figures: list[KeyFigure]) -> str:
     return f'<div class="figures">{"".join(cells)}</div>'
 
 
-def _block(block, report_year: int) -> str:
+def _block(block: Block, report_year: int) -> str:
     if isinstance(block, Paragraph):
         css = {"alert": ' class="alert"', "note": ' class="note"', "lead": ' class="lead"'}.get(block.tone, "")
         return f"<p{css}>{escape(block.text)}</p>"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 import polars as pl
 
@@ -64,10 +65,13 @@ class KeyFigure:
     tone: str = ""  # red | yellow | green | ""
 
 
+Block = Paragraph | Figure | Table | list[KeyFigure]
+
+
 @dataclass
 class Section:
     title: str
-    blocks: list = field(default_factory=list)  # Paragraph | Figure | Table | list[KeyFigure]
+    blocks: list[Block] = field(default_factory=list)
 
 
 def day_text(day: date | datetime | None, report_year: int | None = None) -> str:
@@ -97,7 +101,7 @@ def change_text(change: int | None) -> str:
     return "—" if change is None else "0" if change == 0 else f"{change:+d}"
 
 
-def cell_text(value, kind: str, report_year: int) -> str:
+def cell_text(value: Any, kind: str, report_year: int) -> str:  # a frame cell: its type follows `kind`
     """How a value reads on the page (the workbook writes typed cells instead)."""
     if kind == "change":
         return change_text(value)

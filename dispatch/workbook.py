@@ -6,8 +6,11 @@ from __future__ import annotations
 import os
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import xlsxwriter
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
 
 from diaodu.dispatch.tables import KeyFigure, Table
 
@@ -66,7 +69,8 @@ def write_workbook(path: Path, title: str, figures: list[KeyFigure], tables: lis
     return path
 
 
-def _write(sheet, row: int, col: int, value, kind: str, plain, typed, tones) -> None:
+def _write(sheet: Worksheet, row: int, col: int, value: Any, kind: str, plain: Format, typed: dict[str, Format],
+           tones: dict[str, Format]) -> None:
     if value is None:
         sheet.write_blank(row, col, None, plain)
     elif kind == "date" and isinstance(value, (date, datetime)):
@@ -76,6 +80,6 @@ def _write(sheet, row: int, col: int, value, kind: str, plain, typed, tones) -> 
     elif kind == "flag":
         sheet.write_string(row, col, "是" if value else "", plain)
     elif kind == "light":
-        sheet.write_string(row, col, str(value), tones.get(value, plain))
+        sheet.write_string(row, col, str(value), tones.get(str(value), plain))
     else:
         sheet.write_string(row, col, str(value), plain)

@@ -26,9 +26,9 @@ import polars as pl
 from diaodu.intake.cells import as_amount, as_date, as_workdays, as_yes_no, clean_text
 from diaodu.returns.receipts import findings_document
 from diaodu.schemas import reference
+from diaodu.schemas.findings import build_findings
 from diaodu.schemas.models import PROBLEM, PROCEDURE, PROJECT, SHEETS, SheetSpec
 from diaodu.schemas.templates import NOTES_HEADER, column_notes
-from diaodu.schemas.findings import build_findings
 from diaodu.warehouse.merge import SubmissionRecord
 from diaodu.warehouse.store import SQL_DIR, apply_schema
 

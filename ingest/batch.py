@@ -18,12 +18,7 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
-from diaodu.intake.files import FileRejected, RawGrid, read_grids
-from diaodu.intake.inbox import ClaimedFile
-from diaodu.intake.sheets import LocatedSheet, locate
-from diaodu.returns.receipts import write_conflict_notices, write_returns
-from diaodu.schemas import reference
-from diaodu.schemas.findings import build_findings, findings_frame
+
 from diaodu.ingest.judge import (
     SheetJudgement,
     SubmissionContext,
@@ -32,6 +27,12 @@ from diaodu.ingest.judge import (
     judge_ledger,
     judge_registrations,
 )
+from diaodu.intake.files import FileRejected, RawGrid, read_grids
+from diaodu.intake.inbox import ClaimedFile
+from diaodu.intake.sheets import LocatedSheet, locate
+from diaodu.returns.receipts import write_conflict_notices, write_returns
+from diaodu.schemas import reference
+from diaodu.schemas.findings import build_findings, findings_frame
 from diaodu.warehouse import failpoints
 from diaodu.warehouse.merge import (
     LEDGER_KEYS,
@@ -163,7 +164,7 @@ def _finish(
     )
 
 
-def _receive(claimed: ClaimedFile, con, data_dir: Path, max_file_bytes: int) -> Submission:
+def _receive(claimed: ClaimedFile, con: duckdb.DuckDBPyConnection, data_dir: Path, max_file_bytes: int) -> Submission:
     try:
         digest = hashlib.sha256()
         with open(claimed.path, "rb") as handle:

@@ -9,6 +9,7 @@ from datetime import date
 
 import pandera.polars as pa
 import polars as pl
+
 from diaodu.intake.cells import clean_text, typer_for
 from diaodu.intake.sheets import LocatedSheet
 from diaodu.schemas import reference

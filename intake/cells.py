@@ -7,6 +7,8 @@ that does not parse becomes null in its typed column, and `ingest.judge` reports
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import polars as pl
 
 EXCEL_EPOCH = pl.date(1899, 12, 30)
@@ -74,7 +76,7 @@ def as_choice(text: pl.Expr, aliases: dict[str, str]) -> pl.Expr:
     return text.replace(aliases)
 
 
-def typer_for(dtype: pl.DataType, aliases: dict[str, str]):
+def typer_for(dtype: pl.DataType, aliases: dict[str, str]) -> tuple[Callable[[pl.Expr], pl.Expr], str | None]:
     """The typing expression for a field of the given Pandera/Polars dtype."""
     if dtype == pl.Date:
         return as_date, "cell.format.date"

@@ -21,7 +21,7 @@ MAX_UNZIPPED_RATIO = 100  # zip bombs expand far beyond this; real workbooks sta
 class FileRejected(Exception):
     """A file that cannot be read at all; it goes back to the unit whole."""
 
-    def __init__(self, rule: str, detail: str = "", sheet: str = ""):
+    def __init__(self, rule: str, detail: str = "", sheet: str = "") -> None:
         super().__init__(rule, detail)
         self.rule, self.detail, self.sheet = rule, detail, sheet
 

@@ -79,7 +79,8 @@ def _specs_by_hint(grid: RawGrid) -> list[SheetSpec]:
     return sorted(SHEETS, key=lambda spec: spec.name not in hint)
 
 
-def _located(grid, spec, index, texts, keys, fields) -> LocatedSheet:
+def _located(grid: RawGrid, spec: SheetSpec, index: int, texts: dict[str, str], keys: dict[str, str],
+             fields: dict[str, str]) -> LocatedSheet:
     meta_columns = {key: column for column, key in keys.items() if key in REPORT_DATE_HEADERS | REPORTING_UNIT_HEADERS}
     extra = [texts[c] for c, key in keys.items() if c not in fields.values() and c not in meta_columns.values()]
     body = grid.cells.slice(index + 1).with_row_index("row_number", offset=index + 2)

@@ -2,6 +2,7 @@
 (warehouse_assets.py) → daily_briefing (per report date)."""
 
 import warnings
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -13,11 +14,11 @@ from diaodu.dispatch import data as dispatch_data
 from diaodu.ingest.batch import BatchResult, process_batch
 from diaodu.intake.inbox import claim, leftover_claims, quarantine, scan_inbox
 from diaodu.pipelines.partitions import daily_report_dates
-from diaodu.pipelines.warehouse_assets import DAILY_ROLLUP, views_read_by
 from diaodu.pipelines.resources import DiaoduSettings
-from diaodu.schemas.reference import local_today
+from diaodu.pipelines.warehouse_assets import DAILY_ROLLUP, views_read_by
 from diaodu.returns.receipts import OUTCOME_LABELS
 from diaodu.schemas import reference
+from diaodu.schemas.reference import local_today
 
 # Single-run backfills are what make a 100-day backfill one run instead of 100 processes; the
 # parameter is marked beta, which we accept knowingly rather than print at every load.
@@ -48,7 +49,9 @@ class IngestConfig(dg.Config):
                                       "is in this run's log and in core.submission.internal_error."),
     ],
 )
-def submissions(context: dg.AssetExecutionContext, config: IngestConfig, settings: DiaoduSettings):
+def submissions(
+    context: dg.AssetExecutionContext, config: IngestConfig, settings: DiaoduSettings,
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     waiting, strays = scan_inbox(settings.inbox)
     wanted = None if config.files is None else set(config.files)
     quarantined = quarantine(strays, settings.root)
@@ -69,7 +72,7 @@ def submissions(context: dg.AssetExecutionContext, config: IngestConfig, setting
     yield from _ingest_checks(result)
 
 
-def _ingest_metadata(result: BatchResult, quarantined: list) -> dict[str, int | dg.MetadataValue]:
+def _ingest_metadata(result: BatchResult, quarantined: list[Path]) -> dict[str, int | dg.MetadataValue]:
     metadata: dict[str, int | dg.MetadataValue] = {
         "files": len(result.records),
         "rows_accepted": sum(r.rows_accepted for r in result.records),
@@ -103,7 +106,7 @@ def _table(frame: pl.DataFrame) -> dg.TableMetadataValue:
     return dg.MetadataValue.table([dg.TableRecord(row) for row in frame.rows(named=True)], schema)
 
 
-def _ingest_checks(result: BatchResult):
+def _ingest_checks(result: BatchResult) -> Iterator[dg.AssetCheckResult]:
     rows_returned = {r.submission_id: r.rows_rejected for r in result.records if r.rows_rejected}
     whole = [f"{r.unit_code}/{r.file_name}" for r in result.records if r.outcome == "returned"]
     yield dg.AssetCheckResult(
@@ -130,7 +133,7 @@ def _ingest_checks(result: BatchResult):
     description="The 一日一调简报 of the report date, from the mart views: an HTML page (self-contained, prints "
     "on A4) and a workbook with the same tables, in outbox/dispatch/<date>/.",
 )
-def daily_briefing(context: dg.AssetExecutionContext, settings: DiaoduSettings):
+def daily_briefing(context: dg.AssetExecutionContext, settings: DiaoduSettings) -> Iterator[dg.MaterializeResult]:
     days = [date.fromisoformat(key) for key in context.partition_keys]
     with settings.warehouse().reading() as con:  # the published marts, as any reader sees them
         written = [(as_of, write_briefing(con, as_of, briefing_dir(settings.outbox, as_of))) for as_of in days]

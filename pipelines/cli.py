@@ -24,15 +24,14 @@ from diaodu.dispatch import briefing_dir
 from diaodu.dispatch.fonts import missing_cjk_font
 from diaodu.pipelines.data_dir import NotADataDirectory, init_data_dir, open_data_dir
 from diaodu.pipelines.definitions import build_definitions
+from diaodu.pipelines.instance import instance_for
 from diaodu.pipelines.partitions import report_date_range, report_date_range_tags, up_to_today
 from diaodu.pipelines.terminal import QUIET
-from diaodu.pipelines.instance import instance_for
 from diaodu.returns.receipts import OUTCOME_LABELS
 from diaodu.schemas.reference import local_today
 from diaodu.warehouse.merge import last_seq
 from diaodu.warehouse.rollup import city_completion, stale_report_dates
 from diaodu.warehouse.store import Warehouse
-
 
 
 def run_pipeline(data_dir: Path, as_of: date) -> bool:
@@ -85,7 +84,7 @@ def _columns(values: tuple, widths: tuple[int, ...]) -> str:
         return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
     cells = [str(value) for value in values]
     first = cells[0] + " " * (widths[0] - width(cells[0]))
-    return first + "".join(" " * (w - width(c)) + c for c, w in zip(cells[1:], widths[1:]))
+    return first + "".join(" " * (w - width(c)) + c for c, w in zip(cells[1:], widths[1:], strict=True))
 
 
 def _last_seq(data_dir: Path) -> int:

@@ -32,7 +32,7 @@ UNFINISHED_RUN_STATUSES = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_S
 
 
 @dg.sensor(job=ingest_job, minimum_interval_seconds=3, default_status=dg.DefaultSensorStatus.RUNNING)
-def inbox_sensor(context: dg.SensorEvaluationContext, settings: DiaoduSettings):
+def inbox_sensor(context: dg.SensorEvaluationContext, settings: DiaoduSettings) -> dg.SkipReason | dg.RunRequest:
     try:
         data_dir = open_data_dir(settings.root)
     except NotADataDirectory as error:  # a mistyped DIAODU_DATA_DIR must not grow a warehouse of its own
@@ -40,7 +40,8 @@ def inbox_sensor(context: dg.SensorEvaluationContext, settings: DiaoduSettings):
     files, strays = scan_inbox(settings.inbox)
     now = time.time()
     abandoned = _abandoned_claims(context.instance, settings.root, now)
-    settled, unsettled = [], []
+    settled: list[tuple[str, int, int]] = []  # (<UNIT>/<file name>, size, mtime in ns)
+    unsettled: list[tuple[str, int, int]] = []
     for item in files:
         try:
             stat = item.path.stat()

@@ -25,7 +25,7 @@ class _OneLine(logging.Formatter):
 @dg.logger(config_schema={}, description="Warnings of a run started by the diaodu command, one line each, on stderr.")
 def terminal_logger(_: dg.InitLoggerContext) -> logging.Logger:
     # A logger of its own per run, as Dagster's console logger: one from getLogger() would gather a handler a run.
-    log = logging.Logger("diaodu.terminal", level=logging.WARNING)  # noqa: LOG001
+    log = logging.Logger("diaodu.terminal", level=logging.WARNING)
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(lambda record: record.levelno == logging.WARNING)
     handler.setFormatter(_OneLine())

@@ -11,8 +11,7 @@ import duckdb
 from diaodu.pipelines.partitions import daily_report_dates
 from diaodu.pipelines.resources import DiaoduSettings
 from diaodu.schemas.reference import local_now
-from diaodu.warehouse.rollup import (ROLLUP_TABLES, RollupCheckFailed, SpanChecks, city_completion,
-                                     materialise_days)
+from diaodu.warehouse.rollup import ROLLUP_TABLES, RollupCheckFailed, SpanChecks, city_completion, materialise_days
 from diaodu.warehouse.store import sql
 from diaodu.warehouse.views import MartView, header_comment, mart_views, relations_read
 

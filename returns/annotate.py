@@ -26,7 +26,15 @@ from diaodu.returns.listing import (
     summary_rows,
 )
 from diaodu.returns.package import (
-    MAIN_NS, XML_HEAD, NotEditable, Package, attributes, element, prefix, set_attribute, text,
+    MAIN_NS,
+    XML_HEAD,
+    NotEditable,
+    Package,
+    attributes,
+    element,
+    prefix,
+    set_attribute,
+    text,
 )
 from diaodu.returns.sheet_marks import mark_cells, write_notes
 from diaodu.returns.styles import Styles
@@ -142,7 +150,7 @@ def _insert_summary(package: Package, workbook: str, summary: str, worksheets: l
 def _unselect(package: Package, sheet: str) -> None:
     """Clears tabSelected in a worksheet's sheetViews, which come before its cells (decoded: the head only)."""
     data = package.parts[sheet]
-    end = data.find(b"sheetData" if isinstance(data, bytes) else "sheetData")
+    end = data.find(b"sheetData") if isinstance(data, bytes) else data.find("sheetData")
     head = data[:end if end >= 0 else len(data)]
     head_text = head.decode("utf-8") if isinstance(head, bytes) else head
     if TAB_SELECTED.search(head_text):

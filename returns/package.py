@@ -72,7 +72,7 @@ class Package:
     """The zip's parts in their original order, as bytes until read (then as text, so a big sheet
     is decoded once and encoded once); written back deterministically."""
 
-    def __init__(self, parts: dict[str, bytes | str]):
+    def __init__(self, parts: dict[str, bytes | str]) -> None:
         self.parts = parts
 
     @classmethod

@@ -10,7 +10,15 @@ import re
 from collections.abc import Callable
 
 from diaodu.returns.package import (
-    MAIN_NS, OFFICE_RELS_NS, XML_HEAD, NotEditable, Package, attributes, element, prefix, text,
+    MAIN_NS,
+    OFFICE_RELS_NS,
+    XML_HEAD,
+    NotEditable,
+    Package,
+    attributes,
+    element,
+    prefix,
+    text,
 )
 
 AUTHOR = "调度退回标注"

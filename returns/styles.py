@@ -17,7 +17,7 @@ HEADER_RGB = "FFDDDDDD"
 
 
 class Styles:
-    def __init__(self, package: Package, part: str):
+    def __init__(self, package: Package, part: str) -> None:
         self.package, self.part = package, part
         self.xml = package.read(part)
         self.p = prefix(self.xml)

@@ -14,12 +14,16 @@ import csv
 import io
 import math
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 from diaodu.sample.ledgers import ledger_book, ledger_csv_bytes
 from diaodu.schemas import reference
+
+T = TypeVar("T")
 
 SAMPLE_REPORT_DATE = date(2023, 1, 29)
 SEED = 20230129
@@ -45,7 +49,7 @@ PROJECT_COLUMNS = ("项目代码", "项目名称", "建设单位", "总投资（
 PROCEDURE_COLUMNS = ("项目代码", "手续类型", "是否应办", "办理状态", "办理层级", "承诺办结日期", "受理日期",
                      "办结日期", "批复文号", "立项方式")
 PROBLEM_COLUMNS = ("项目代码", "问题描述", "责任单位", "提出日期", "解决时限", "是否销号", "销号日期")
-COLUMNS = {"项目": PROJECT_COLUMNS, "手续": PROCEDURE_COLUMNS, "问题": PROBLEM_COLUMNS}
+COLUMNS: dict[str, tuple[str, ...]] = {"项目": PROJECT_COLUMNS, "手续": PROCEDURE_COLUMNS, "问题": PROBLEM_COLUMNS}
 
 # ---- vocabulary for names ----------------------------------------------------------------------
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蒋蔡杜程苏魏吕丁沈姚卢姜崔谭陆范金石廖贾夏付方白邹孟熊秦邱尹薛段雷侯史陶贺顾毛郝龚邵万钱严武"
@@ -83,8 +87,8 @@ LEVEL_WEIGHTS = {  # 国家, 省, 市, 县
     "审批": (10, 30, 60, 0), "核准": (0, 30, 70, 0), "备案": (0, 0, 30, 70),
 }
 LEVELS = ("国家", "省", "市", "县")
-DOC_WORDS = {"立项": None, "能评": "发改能审", "环评": "环审", "稳评": "稳评备", "安评": "应急审",
-             "土地": "自然资供", "供电": "供电营"}
+DOC_WORDS = {"能评": "发改能审", "环评": "环审", "稳评": "稳评备", "安评": "应急审", "土地": "自然资供", "供电": "供电营"}
+APPROVAL_MODE_WORDS = {"审批": "发改审批", "核准": "发改核准", "备案": "发改备"}  # 立项's, by its approval mode
 LICENCE_WORDS = {"用地预审": "用字第", "用地规划许可": "地字第", "工程规划许可": "建字第"}
 PROBLEMS = (  # (description, responsible bureau; None = the project's own county/park)
     ("用地指标不足，需省自然资源厅统筹调剂", "ZRJ"), ("环评报告书质量不符合要求，需补充修改后重新报审", "STJ"),
@@ -106,6 +110,13 @@ def load_procedures() -> list[tuple[str, str]]:
 
 
 # ---- the truth -------------------------------------------------------------------------------
+def _present(value: T | None, missing: str) -> T:
+    """`value`, known to be set where it is asked for; `missing` says what went wrong if it is not."""
+    if value is None:
+        raise ValueError(missing)
+    return value
+
+
 @dataclass
 class Procedure:
     kind: str
@@ -117,6 +128,10 @@ class Procedure:
     completed: date | None = None
     doc_no: str | None = None
     approval_mode: str | None = None  # 立项 only
+
+    @property
+    def completed_on(self) -> date:
+        return _present(self.completed, f"{self.kind} is not completed")
 
 
 @dataclass
@@ -176,7 +191,7 @@ def _days(rng: random.Random, first: date, last: date) -> date:
 
 
 class _TruthBuilder:
-    def __init__(self, rng: random.Random, units: list[reference.Unit], kinds: list[str]):
+    def __init__(self, rng: random.Random, units: list[reference.Unit], kinds: list[str]) -> None:
         self.rng, self.units, self.kinds = rng, units, kinds
         city = reference.city().code
         self.park_admin_codes = [city] + [u.admin_code for u in units if u.kind == "county"]
@@ -279,15 +294,18 @@ class _TruthBuilder:
         return _days(self.rng, min(date(2022, 8, 1), last - timedelta(days=120)), last)
 
     def doc_no(self, p: Project, proc: Procedure) -> str:
-        year, admin = proc.completed.year, p.code[5:11]
+        completed, level = proc.completed, proc.level
+        if completed is None or level is None:  # details() sets both before it numbers a done procedure
+            raise ValueError(f"{p.code} {proc.kind}: a document number needs the completion date and the level")
+        year, admin = completed.year, p.code[5:11]
         key = f"{proc.kind}{proc.level}{proc.approval_mode}{year}"
         n = self.doc_counters[key] = self.doc_counters.get(key, self.rng.randint(2, 30)) + self.rng.randint(1, 5)
         if proc.kind in LICENCE_WORDS:
             return f"{LICENCE_WORDS[proc.kind]}{admin}{year}{n:05d}号"
         if proc.kind == "施工许可":
-            return f"{admin}{proc.completed:%Y%m%d}{n % 100:02d}01"
-        agency = {"国家": "", "省": "辽", "市": "葫", "县": p.unit.name[0]}[proc.level]
-        word = DOC_WORDS.get(proc.kind) or {"审批": "发改审批", "核准": "发改核准", "备案": "发改备"}[proc.approval_mode]
+            return f"{admin}{completed:%Y%m%d}{n % 100:02d}01"
+        agency = {"国家": "", "省": "辽", "市": "葫", "县": p.unit.name[0]}[level]
+        word = DOC_WORDS[proc.kind] if proc.approval_mode is None else APPROVAL_MODE_WORDS[proc.approval_mode]
         return f"{agency}{word}〔{year}〕{n}号"
 
 
@@ -362,7 +380,7 @@ def build_truth() -> Campaign:
     _feature(projects)
     for p in projects:  # done procedures were completed in their sort order
         done = [x for x in p.procedures.values() if x.status == DONE]
-        for x, day in zip(done, sorted(maker.done_day(p) for _ in done)):
+        for x, day in zip(done, sorted(maker.done_day(p) for _ in done), strict=True):
             x.completed = day
         for proc in p.procedures.values():
             maker.details(p, proc)
@@ -377,7 +395,7 @@ def build_truth() -> Campaign:
         raised = _days(rng, date(2023, 1, 3), date(2023, 1, 26))
         closed = rng.random() < 0.35
         closed_on = _days(rng, raised + timedelta(days=1), SAMPLE_REPORT_DATE) if closed else None
-        problems.append(Problem(p, text, names.get(who, p.unit.name), raised,
+        problems.append(Problem(p, text, names[who] if who else p.unit.name, raised,
                                 raised + timedelta(days=rng.randint(7, 60)), closed, closed_on))
     kfq = [pr for pr in problems if pr.project.unit.code == "KFQ"]
     if not any(pr.closed for pr in kfq):  # the demo's 销号-without-date error needs one
@@ -387,7 +405,7 @@ def build_truth() -> Campaign:
 
 def _feature(projects: list[Project]) -> None:
     """Give a few projects the names the article mentions."""
-    def first(pred):
+    def first(pred: Callable[[Project], bool]) -> Project:
         return next(p for p in projects if p.campaign and pred(p))
 
     p = first(lambda p: p.unit.code == ANCHOR_UNIT and p.complete)
@@ -409,10 +427,18 @@ def _feature(projects: list[Project]) -> None:
 @dataclass
 class Row:
     values: dict[str, object]  # canonical column → typed value (date, int 万元, str, None)
-    project: Project | None = None
-    proc: Procedure | None = None
-    problem: Problem | None = None
+    project: Project
+    proc: Procedure | None = None  # 手续 rows
+    problem: Problem | None = None  # 问题 rows
     note: tuple[str, str, str] | None = None  # (error | conflict, canonical column, why)
+
+    @property
+    def procedure(self) -> Procedure:
+        return _present(self.proc, f"a row of {self.project.code} that reports no procedure")
+
+    @property
+    def reported_problem(self) -> Problem:
+        return _present(self.problem, f"a row of {self.project.code} that reports no problem")
 
 
 @dataclass(frozen=True)
@@ -486,7 +512,8 @@ def _procedure_row(p: Project, x: Procedure) -> Row:
 
 def _problem_row(x: Problem) -> Row:
     return Row({"项目代码": x.project.code, "问题描述": x.description, "责任单位": x.responsible, "提出日期": x.raised,
-                "解决时限": x.deadline, "是否销号": YES if x.closed else NO, "销号日期": x.closed_on}, problem=x)
+                "解决时限": x.deadline, "是否销号": YES if x.closed else NO, "销号日期": x.closed_on},
+               project=x.project, problem=x)
 
 
 def build_submissions(truth: Campaign) -> list[Submission]:
@@ -516,41 +543,41 @@ def build_submissions(truth: Campaign) -> list[Submission]:
 def _plant_deviations(by: dict[str, Submission]) -> None:
     """Three conflicts with FGW and eight invalid rows, each where losing it cannot change a figure:
     立项/能评 rows FGW also reports, problems, non-campaign projects, and rows another side repeats."""
-    def pick(code: str, sheet: str, pred) -> Row:
+    def pick(code: str, sheet: str, pred: Callable[[Row], bool]) -> Row:
         return next(r for r in by[code].tables[sheet] if r.note is None and pred(r))
 
-    def done(kind: str):
-        return lambda r: r.project.campaign and r.proc.kind == kind and r.proc.status == DONE
+    def done(kind: str) -> Callable[[Row], bool]:
+        return lambda r: r.project.campaign and r.procedure.kind == kind and r.procedure.status == DONE
 
     r = pick("LS", "手续", lambda r: done("立项")(r) and not r.project.complete and r.project.state == NOT_STARTED)
     r.values.update({"办理状态": IN_PROGRESS, "办结日期": None, "批复文号": None, "承诺办结日期": date(2023, 2, 10)})
-    r.note = ("conflict", "办理状态", f"{r.project.unit.name}报正办理，市发改委报已办结（{r.proc.completed}）")
+    r.note = ("conflict", "办理状态", f"{r.project.unit.name}报正办理，市发改委报已办结（{r.procedure.completed}）")
     r = pick("XC", "手续", done("能评"))
     r.values.update({"办理状态": IN_PROGRESS, "办结日期": None, "批复文号": None, "承诺办结日期": date(2023, 2, 6)})
-    r.note = ("conflict", "办理状态", f"{r.project.unit.name}报正办理，市发改委报已办结（{r.proc.completed}）")
-    r = pick("KFQ", "手续", lambda r: done("立项")(r) and r.proc.completed <= date(2023, 1, 17))
-    r.values["办结日期"] = r.proc.completed + timedelta(days=3)
-    r.note = ("conflict", "办结日期", f"{r.project.unit.name}报办结日期 {r.values['办结日期']}，市发改委报 {r.proc.completed}")
+    r.note = ("conflict", "办理状态", f"{r.project.unit.name}报正办理，市发改委报已办结（{r.procedure.completed}）")
+    r = pick("KFQ", "手续", lambda r: done("立项")(r) and r.procedure.completed_on <= date(2023, 1, 17))
+    r.values["办结日期"] = r.procedure.completed_on + timedelta(days=3)
+    r.note = ("conflict", "办结日期", f"{r.project.unit.name}报办结日期 {r.values['办结日期']}，市发改委报 {r.procedure.completed}")
 
     r = pick("LG", "手续", done("立项"))
     r.values["办结日期"] = SAMPLE_REPORT_DATE + timedelta(days=5)
-    r.note = ("error", "办结日期", f"办结日期晚于填报日期 2023-01-29（真值 {r.proc.completed}，市发改委行为准）")
+    r.note = ("error", "办结日期", f"办结日期晚于填报日期 2023-01-29（真值 {r.procedure.completed}，市发改委行为准）")
     r = pick("JC", "手续", done("能评"))
     r.values["办结日期"] = None
     r.note = ("error", "办结日期", "已办结（已完成）却未填办结日期（市发改委行为准）")
     r = pick("NP", "手续", done("立项"))
-    r.values["受理日期"], r.values["办结日期"] = r.proc.completed, r.proc.accepted
+    r.values["受理日期"], r.values["办结日期"] = r.procedure.completed, r.procedure.accepted
     r.note = ("error", "受理日期", "受理日期与办结日期填反，受理日期晚于办结日期（市发改委行为准）")
-    r = pick("ZRJ", "手续", lambda r: r.proc.kind == "土地" and r.proc.status == DONE)
+    r = pick("ZRJ", "手续", lambda r: r.procedure.kind == "土地" and r.procedure.status == DONE)
     r.values["批复文号"] = None
     r.note = ("error", "批复文号", f"部门报已办结却未填批复文号（{r.project.unit.name}台账同一手续为真值）")
     zrj = {r.project.code for r in by["ZRJ"].tables["手续"]}
-    r = pick("SZ", "手续", lambda r: r.proc.kind == "工程规划许可" and r.proc.required and r.project.code in zrj)
+    r = pick("SZ", "手续", lambda r: r.procedure.kind == "工程规划许可" and r.procedure.required and r.project.code in zrj)
     r.values["手续类型"] = "规划许可"
     r.note = ("error", "手续类型", "手续类型“规划许可”不在清单内（应为用地规划许可或工程规划许可；市自然资源局行为准）")
-    r = pick("KFQ", "问题", lambda r: r.problem.closed)
+    r = pick("KFQ", "问题", lambda r: r.reported_problem.closed)
     r.values["销号日期"] = None
-    r.note = ("error", "销号日期", f"已销号却未填销号日期（真值 {r.problem.closed_on}）")
+    r.note = ("error", "销号日期", f"已销号却未填销号日期（真值 {r.reported_problem.closed_on}）")
     r = pick("GXQ", "项目", lambda r: not r.project.campaign)
     year, admin, industry, kind, serial = r.project.code.split("-")
     r.values["项目代码"] = f"{year}-{admin[:5]}-{industry}-{kind}-{serial[2:]}"
@@ -601,7 +628,14 @@ def _cell(column: str, v: object, style: Style) -> object:
         return _fmt_date(v, style.dates)
     if isinstance(v, int):
         return _fmt_amount(v, style.amounts)
-    return dict(style.values).get(v, v) if column in ("手续类型", "办理状态") else v
+    return dict(style.values).get(v, v) if isinstance(v, str) and column in ("手续类型", "办理状态") else v
+
+
+def _text(cell: object) -> str:
+    """A cell _mess() makes untidy: the styles it applies to write these columns as text."""
+    if not isinstance(cell, str):
+        raise TypeError(f"expected a text cell, got {cell!r}")
+    return cell
 
 
 def _mess(how: str | None, sheet: str, columns: list[str], cells: list[list[object]]) -> None:
@@ -609,27 +643,29 @@ def _mess(how: str | None, sheet: str, columns: list[str], cells: list[list[obje
     at = {c: i for i, c in enumerate(columns)}
     if how == "linebreak" and sheet == "项目":
         for row in cells[2::9]:  # Alt+Enter inside the name
-            name = row[at["项目名称"]]
+            name = _text(row[at["项目名称"]])
             if name.rfind("项目") > 0:
                 row[at["项目名称"]] = name[: name.rfind("项目")] + "\n" + name[name.rfind("项目"):]
     if how == "spaces" and sheet == "项目":
         for i, row in enumerate(cells):
             if i % 4 == 1:
                 row[at["项目名称"]] = f"  {row[at['项目名称']]} "
-        cells[2][at["项目名称"]] = "\u3000" + cells[2][at["项目名称"]]
+        cells[2][at["项目名称"]] = "\u3000" + _text(cells[2][at["项目名称"]])
     if how == "spaces" and sheet == "手续":
-        cells[5][at["项目代码"]] += " "
+        cells[5][at["项目代码"]] = _text(cells[5][at["项目代码"]]) + " "
         row = next(r for r in cells[8:] if r[at["办理状态"]])
-        row[at["办理状态"]] = " " + row[at["办理状态"]]
+        row[at["办理状态"]] = " " + _text(row[at["办理状态"]])
     if how == "fullwidth" and sheet == "项目":
-        rows = [r for r in cells if int(r[at["总投资（万元）"]]) >= 10000 and int(r[at["总投资（万元）"]]) % 5000 == 0]
+        amounts = [int(_text(r[at["总投资（万元）"]])) for r in cells]
+        rows = [r for r, wan in zip(cells, amounts, strict=True) if wan >= 10000 and wan % 5000 == 0]
         for row in rows[:2]:
-            row[at["总投资（万元）"]] = _fullwidth_digits(f"{int(row[at['总投资（万元）']]) / 10000:g}亿")
+            row[at["总投资（万元）"]] = _fullwidth_digits(f"{int(_text(row[at['总投资（万元）']])) / 10000:g}亿")
     if how == "fullwidth" and sheet == "手续":
-        code = cells[3][at["项目代码"]]
+        code = _text(cells[3][at["项目代码"]])
         cells[3][at["项目代码"]] = _fullwidth_digits(code[:4]) + code[4:]
         row = next(r for r in cells if r[at["承诺办结日期"]])
-        row[at["承诺办结日期"]] = _fullwidth_digits(row[at["承诺办结日期"]][:4]) + row[at["承诺办结日期"]][4:]
+        promised = _text(row[at["承诺办结日期"]])
+        row[at["承诺办结日期"]] = _fullwidth_digits(promised[:4]) + promised[4:]
 
 
 def render(sub: Submission, report_date: date = SAMPLE_REPORT_DATE) -> list[Rendered]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import string
 
 import polars as pl
+
 from diaodu.schemas import reference
 
 FINDING_SCHEMA = {

@@ -13,9 +13,10 @@ from typing import Any
 
 import pandera.polars as pa
 import polars as pl
-from diaodu.schemas import reference
 from pandera.api.polars.model_config import BaseConfig
 from pandera.api.polars.types import PolarsData
+
+from diaodu.schemas import reference
 
 PROJECT_CODE_PATTERN = r"^\d{4}-\d{6}-\d{2}-\d{2}-\d{6}$"
 PROJECT_CODE_HINT = "项目代码应为“年份-6位行政区划代码-2位行业-2位类型-6位流水号”，如 2022-211402-26-03-012345。"
@@ -240,7 +241,7 @@ OPTIONAL_COLUMNS = {
 class SheetSpec:
     """A sheet of the contract: its Chinese name, the model, and the column that tells it apart."""
 
-    def __init__(self, name: str, key: str, model: type[pa.DataFrameModel], marker: str):
+    def __init__(self, name: str, key: str, model: type[pa.DataFrameModel], marker: str) -> None:
         self.name, self.key, self.model, self.marker = name, key, model, marker
         self.columns = model.to_schema().columns
 

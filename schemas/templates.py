@@ -7,6 +7,8 @@ from pathlib import Path
 
 import polars as pl
 import xlsxwriter
+from xlsxwriter.format import Format
+
 from diaodu.schemas.models import PROBLEM, PROCEDURE, PROJECT, SheetSpec
 
 TEMPLATE_ROWS = 1000
@@ -76,7 +78,7 @@ def column_notes(spec: SheetSpec) -> list[list[str]]:
     return rows
 
 
-def _write_notes(workbook, specs: tuple[SheetSpec, ...], header) -> None:
+def _write_notes(workbook: xlsxwriter.Workbook, specs: tuple[SheetSpec, ...], header: Format) -> None:
     notes = workbook.add_worksheet("填报说明")
     notes.write_row(0, 0, NOTES_HEADER, header)
     row = 1

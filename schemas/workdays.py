@@ -13,6 +13,7 @@ from typing import cast
 
 import chinese_calendar
 import polars as pl
+
 from diaodu.schemas.reference import REFERENCE_DIR
 
 

@@ -279,7 +279,7 @@ def test_a_light_turns_red_over_the_make_up_weekend(days_dir):
     assert eia("2023-01-29")[0] == "红"  # a Sunday, and a working day
     _, tables = page(days_dir, "2023-01-28")
     assert [row[2] for row in tables["黄灯清单"]] == ["环评"] and "红灯清单" not in tables
-    html, tables = page(days_dir, "2023-01-29")
+    _, tables = page(days_dir, "2023-01-29")
     (row,) = tables["红灯清单"]
     assert row[2:7] == ["环评", "1月28日", "1", "连山区", "王副区长"] and row[7] == "市生态环境局"
 

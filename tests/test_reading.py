@@ -11,11 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from diaodu.ingest.judge import SubmissionContext, judge
 from diaodu.intake.cells import as_amount, as_date, clean_text
 from diaodu.intake.files import FileRejected, _csv_cells, read_grids
 from diaodu.intake.sheets import locate
 from diaodu.schemas import reference
-from diaodu.ingest.judge import SubmissionContext, judge
 from tests.conftest import PROCEDURE_HEADER, write_csv
 
 LS = SubmissionContext(reference.units()["LS"], date(2023, 1, 29), "211400")
@@ -56,7 +56,7 @@ def test_csv_encodings_are_detected_and_decoded_strictly(tmp_path, encoding):
 
 def test_bytes_that_fit_no_encoding_are_returned_with_their_position(tmp_path):
     path = tmp_path / "坏.csv"
-    path.write_bytes("项目代码,手续类型\n".encode("utf-8") + b"\x81\xff\xfe\n")
+    path.write_bytes("项目代码,手续类型\n".encode() + b"\x81\xff\xfe\n")
     with pytest.raises(FileRejected) as rejected:
         read_grids(path, 10**7, path.name)
     assert rejected.value.rule == "file.encoding" and "第 2 行" in rejected.value.detail

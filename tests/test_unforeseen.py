@@ -31,7 +31,7 @@ class BrokenProcedureSheet(models.ProcedureSheet):
     """The 手续 model with one rule broken the way a rename breaks it: a column that is not there."""
 
     @pa.check("status", error="procedure.status_required")
-    def _status_renamed(cls, data):  # noqa: N805 — Pandera passes the model class
+    def _status_renamed(cls, data):  # Pandera passes the model class as cls
         return data.lazyframe.select(pl.col("status_renamed").is_not_null())
 
 

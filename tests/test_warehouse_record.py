@@ -13,7 +13,7 @@ import dagster as dg
 import duckdb
 
 from diaodu.pipelines.cli import instance_for, main
-from diaodu.warehouse.store import SCHEMA_VERSION, SQL_DIR, Warehouse
+from diaodu.warehouse.store import SQL_DIR, Warehouse
 from tests.conftest import PROCEDURE_HEADER, PROJECT_HEADER, mart_tables, project_row, query, write_csv
 
 FIXTURES = Path(__file__).parent / "fixtures"

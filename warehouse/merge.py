@@ -126,7 +126,7 @@ def merge_submission(
         disagreements = conflict_findings(conflicts)
         if not disagreements.is_empty():
             finding_rows = disagreements.select(
-                submission_id=pl.lit(record.submission_id), unit_code=pl.lit(record.unit_code), *disagreements.columns)
+                *disagreements.columns, submission_id=pl.lit(record.submission_id), unit_code=pl.lit(record.unit_code))
             insert(con, "core.finding", finding_rows)
         con.execute("COMMIT")
     except Exception:

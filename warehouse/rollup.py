@@ -67,7 +67,7 @@ class SpanChecks:
 class RollupCheckFailed(Exception):
     """A span's rollup failed its checks; its transaction was rolled back."""
 
-    def __init__(self, checks: SpanChecks):
+    def __init__(self, checks: SpanChecks) -> None:
         super().__init__(f"rollup of {checks.first}..{checks.last} failed its checks: {checks}")
         self.checks = checks
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import duckdb
 import polars as pl
@@ -119,7 +119,7 @@ MEMORY_LIMIT = "1GiB"
 class Warehouse:
     """The working database and the published file, under one data directory."""
 
-    def __init__(self, data_dir: Path, lock_wait_seconds: float = 300):
+    def __init__(self, data_dir: Path, lock_wait_seconds: float = 300) -> None:
         self.data_dir = Path(data_dir)
         self.work_path = self.data_dir / "state" / "work.duckdb"
         self.published_path = self.data_dir / "warehouse.duckdb"

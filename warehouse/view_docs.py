@@ -73,10 +73,11 @@ def _columns(lines: list[str], source: str) -> dict[str, str]:
     current: str | None = None
     for line in lines:
         if (column := COLUMN_LINE.fullmatch(line)) is not None:
-            current = column.group(1)
-            if current in columns:
-                raise ViewDocError(f"{source}: column {current} is documented twice")
-            columns[current] = column.group(2)
+            name = column.group(1)
+            if name in columns:
+                raise ViewDocError(f"{source}: column {name} is documented twice")
+            columns[name] = column.group(2)
+            current = name
         elif (more := CONTINUATION_LINE.fullmatch(line)) is not None and current is not None:
             columns[current] += " " + more.group(1)
         elif line.strip():
