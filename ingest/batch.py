@@ -140,15 +140,15 @@ def _finish(
     claimed: ClaimedFile, record: SubmissionRecord, findings: pl.DataFrame, conflicts: pl.DataFrame,
     data_dir: Path, max_file_bytes: int, result: BatchResult, grids: list[RawGrid] | None = None,
 ) -> None:
+    archived = archived_file(data_dir, record.archive_path)
     if grids is None:  # resuming: the grids come from the archived bytes, as the first time
         try:
-            archived = archived_file(data_dir, record.archive_path)
             grids = read_grids(archived, max_file_bytes, record.file_name) if archived else []
         except FileRejected:
             grids = []
     failpoints.reach("before_returns")
     try:
-        result.returns[record.submission_id] = write_returns(data_dir / "outbox", record, findings, grids)
+        result.returns[record.submission_id] = write_returns(data_dir / "outbox", record, findings, grids, archived)
         write_conflict_notices(data_dir / "outbox", record, conflicts)
     except Exception as error:  # a bug of ours: the claim stays, so a later run writes the returns once fixed
         result.unforeseen.append((f"{record.submission_id} {record.unit_code}/{record.file_name}：写回执",

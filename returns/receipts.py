@@ -41,16 +41,18 @@ def return_paths(outbox: Path, record: SubmissionRecord) -> dict[str, Path]:
 
 
 def write_returns(
-    outbox: Path, record: SubmissionRecord, findings: pl.DataFrame, grids: list[RawGrid],
+    outbox: Path, record: SubmissionRecord, findings: pl.DataFrame, grids: list[RawGrid], received: Path | None,
 ) -> dict[str, Path]:
+    """The receipt, the findings and, when cells were returned, the annotated copy; `received` is where
+    the received bytes are kept (None when they were not: too large)."""
     paths = return_paths(outbox, record)
     paths["receipt"].parent.mkdir(parents=True, exist_ok=True)
     findings = findings.sort("severity", "sheet", "row_number", "cell", "rule", "value", "message",
                              nulls_last=False, maintain_order=True)
     annotation = None
     if grids and not findings.filter(pl.col("cell").is_not_null() & (pl.col("severity") == "error")).is_empty():
-        own = record.archive_path and Path(record.file_name).suffix.lower() == ".xlsx"
-        workbook = Path(record.archive_path) if own else None  # the received bytes, archived
+        own = received is not None and Path(record.file_name).suffix.lower() == ".xlsx"
+        workbook = received if own else None  # the clerk's own workbook, as received
         annotation = write_annotated(paths["annotated"], workbook, findings, grids)
     else:  # nothing to mark (a file returned whole before its cells were read, or no returned cell)
         paths["annotated"].unlink(missing_ok=True)
