@@ -443,9 +443,11 @@ def measure_latency(work: Path, files: int, projects: int, timeout_s: float) -> 
     import dagster as dg
 
     from benchmarks.generate import INGEST_UNIT, SEED, make_projects, write_unit_workbook
+    from diaodu.pipelines.data_dir import init_data_dir
     from diaodu.schemas import reference
 
     data, home, staging = work / "data", work / "dagster_home", work / "staging"
+    init_data_dir(data)  # the inbox sensor serves data directories only
     dagster_home(home, data)
     unit, today = reference.units()[INGEST_UNIT], local_today()
     ledger = make_projects(random.Random(SEED), unit, projects, today)

@@ -126,8 +126,8 @@ def _merge(submission: Submission, con: duckdb.DuckDBPyConnection,
            batch_id: str) -> tuple[SubmissionRecord, pl.DataFrame, pl.DataFrame]:
     """Merges a judged submission; when the merge itself fails (a bug of ours), the file is recorded
     as not taken in, with the failure, so nothing of it is half-merged and the batch goes on."""
-    record, findings = _record(submission, last_seq(con) + 1, batch_id)
     try:
+        record, findings = _record(submission, last_seq(con) + 1, batch_id)
         findings, conflicts = merge_submission(con, record, findings, _accepted(submission))
     except Exception as error:  # merge_submission rolled its transaction back
         _unforeseen(submission, error)

@@ -22,9 +22,10 @@ import dagster as dg
 
 from diaodu.dispatch import briefing_dir
 from diaodu.dispatch.fonts import missing_cjk_font
-from diaodu.pipelines.data_dir import NotADataDirectory, init_data_dir, open_data_dir
+from diaodu.pipelines.data_dir import NotADataDirectory, init_data_dir, open_data_dir, sample_report_date
 from diaodu.pipelines.definitions import build_definitions
 from diaodu.pipelines.instance import instance_for
+from diaodu.pipelines.launcher import in_process_tags
 from diaodu.pipelines.partitions import report_date_range, report_date_range_tags, up_to_today
 from diaodu.pipelines.terminal import QUIET
 from diaodu.returns.receipts import OUTCOME_LABELS
@@ -40,7 +41,8 @@ def run_pipeline(data_dir: Path, as_of: date) -> bool:
     defs = build_definitions(str(data_dir))
     with instance_for(data_dir) as instance:
         result = defs.resolve_job_def("ingest_job").execute_in_process(
-            instance=instance, partition_key=as_of.isoformat(), raise_on_error=False, run_config=QUIET)
+            instance=instance, partition_key=as_of.isoformat(), tags=in_process_tags(), raise_on_error=False,
+            run_config=QUIET)
         if not result.success:
             return False
         # As the stale-rollup sensor would: late files re-judge the days they belong to.
@@ -48,7 +50,8 @@ def run_pipeline(data_dir: Path, as_of: date) -> bool:
             stale = up_to_today(stale_report_dates(con))
         if stale:
             return defs.resolve_job_def("daily_rollup_job").execute_in_process(
-                instance=instance, tags=report_date_range_tags(stale), raise_on_error=False, run_config=QUIET).success
+                instance=instance, tags=report_date_range_tags(stale) | in_process_tags(), raise_on_error=False,
+                run_config=QUIET).success
     return True
 
 
@@ -200,7 +203,10 @@ def _backup(args: argparse.Namespace) -> int:
 def _restore(args: argparse.Namespace) -> int:
     from diaodu.backup.restore import restore_command
 
-    return restore_command(args.file, args.into)
+    restored = restore_command(args.file, args.into)
+    if restored == 0:  # an archive holds files, not empty folders: every unit's inbox again
+        init_data_dir(args.into, sample_report_date(args.into))
+    return restored
 
 
 def _serve(args: argparse.Namespace) -> int:

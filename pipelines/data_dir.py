@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import duckdb
+
 from diaodu.schemas.reference import units
 
 MARKER = "diaodu-data.toml"
@@ -49,7 +51,8 @@ def init_data_dir(path: Path, sample: date | None = None) -> DataDirectory:
     if path.is_file() or (path.exists() and any(path.iterdir())):
         if not ((path / MARKER).is_file() or _written_before_the_marker(path)):
             raise NotADataDirectory(f"{path} 不是空目录，也不是 diaodu 数据目录；请换一个新的或空的目录")
-        if (existing := sample_report_date(path)) != sample:
+        existing = sample_report_date(path) if (path / MARKER).is_file() else _unmarked_kind(path, sample)
+        if existing != sample:
             raise NotADataDirectory(f"{path} 已是{_kind(existing)}，不能再作{_kind(sample)}使用；请换一个新的或空的目录")
     for unit_code in units():
         (path / "inbox" / unit_code).mkdir(parents=True, exist_ok=True)
@@ -57,6 +60,11 @@ def init_data_dir(path: Path, sample: date | None = None) -> DataDirectory:
     if not (path / MARKER).is_file():
         _write_marker(path, sample)
     return DataDirectory(path, sample)
+
+
+def is_data_directory(path: Path) -> bool:
+    """Whether `path` is a data directory (marked, or written before the marker existed)."""
+    return (path / MARKER).is_file() or _written_before_the_marker(path)
 
 
 def sample_report_date(path: Path) -> date | None:
@@ -71,6 +79,20 @@ def sample_note(sample: date) -> str:
 
 def _kind(sample: date | None) -> str:
     return "正式数据目录" if sample is None else f"示例数据目录（填报日期固定为 {sample}）"
+
+
+def _unmarked_kind(path: Path, sample: date | None) -> date | None:
+    """What an unmarked directory from before the marker holds: an earlier `diaodu demo`'s sample when
+    every file it took in was for the sample's date, else a real campaign's data."""
+    if sample is None:
+        return None
+    try:
+        with duckdb.connect(str(path / "warehouse.duckdb"), read_only=True) as con:
+            (others,) = con.execute("SELECT count(*) FILTER (WHERE report_date <> ?) "
+                                    "FROM core.submission", [sample]).fetchall()[0]
+    except duckdb.Error:
+        return None
+    return sample if others == 0 else None
 
 
 def _written_before_the_marker(path: Path) -> bool:

@@ -6,7 +6,7 @@ from pathlib import Path
 import dagster as dg
 
 from diaodu.pipelines.assets import daily_briefing, submissions
-from diaodu.pipelines.data_dir import sample_note, sample_report_date
+from diaodu.pipelines.data_dir import NotADataDirectory, is_data_directory, sample_note, sample_report_date
 from diaodu.pipelines.jobs import daily_rollup_job, ingest_job
 from diaodu.pipelines.resources import DiaoduSettings
 from diaodu.pipelines.schedules import backup_job, daily_dispatch_schedule, nightly_backup_schedule
@@ -17,7 +17,12 @@ from diaodu.pipelines.warehouse_assets import VIEW_SPECS, daily_rollup
 
 def build_definitions(data_dir: str) -> dg.Definitions:
     # A sample's report date is fixed: its assets say so, and no daily schedule writes today's briefing from it.
-    sample = sample_report_date(Path(data_dir))
+    # A path that is not a data directory gets no schedule either (a mistyped DIAODU_DATA_DIR must not grow a
+    # warehouse and a briefing in which nobody reported); its sensors say why they skip.
+    try:
+        sample, scheduled = sample_report_date(Path(data_dir)), is_data_directory(Path(data_dir))
+    except NotADataDirectory:  # an unreadable marker: the sensors report it
+        sample, scheduled = None, False
     assets = [submissions, daily_rollup, *VIEW_SPECS, daily_briefing]
     if sample is not None:
         assets = dg.map_asset_specs(
@@ -26,7 +31,7 @@ def build_definitions(data_dir: str) -> dg.Definitions:
         assets=assets,
         jobs=[ingest_job, daily_rollup_job, backup_job],
         sensors=[inbox_sensor, stale_rollup_sensor],
-        schedules=[] if sample is not None else [daily_dispatch_schedule, nightly_backup_schedule],
+        schedules=[daily_dispatch_schedule, nightly_backup_schedule] if scheduled and sample is None else [],
         resources={"settings": DiaoduSettings(data_dir=data_dir)},
         loggers={"terminal": terminal_logger},  # selected by the diaodu command only
     )

@@ -56,6 +56,7 @@ def test_a_backup_taken_while_a_run_goes_on_restores_to_the_same_marts_and_repla
     assert main(["backup", "--data-dir", str(original), "--to", str(tmp_path / "b.tar.gz")]) == 0
     assert run.wait(timeout=300) == 0, run.stderr.read().decode()[-3000:] if run.stderr else ""
     assert main(["restore", str(tmp_path / "b.tar.gz"), "--into", str(restored)]) == 0
+    assert all((restored / "inbox" / unit).is_dir() for unit in ("LS", "GDGS"))  # every unit can drop again
     # What the backup held of the run (the warehouse, the files not yet taken in) completes as the run did.
     assert main(["run", "--data-dir", str(restored), "--as-of", "2023-01-29"]) == 0
     figures = mart_tables(original)
@@ -179,9 +180,9 @@ def test_the_nightly_backup_job_keeps_the_newest_n(small_backup, tmp_path):
     assert mart_tables(tmp_path / "D2") == mart_tables(data_dir)
 
 
-def test_the_nightly_backup_is_scheduled():
-    from diaodu.pipelines.definitions import defs
+def test_the_nightly_backup_is_scheduled(tmp_path):
+    from diaodu.pipelines.definitions import build_definitions
 
-    schedule = defs.resolve_schedule_def("backup_job_schedule")
+    schedule = build_definitions(str(init_data_dir(tmp_path / "D").root)).resolve_schedule_def("backup_job_schedule")
     assert (schedule.cron_schedule, schedule.execution_timezone, schedule.job_name) == (
         "30 2 * * *", "Asia/Shanghai", "backup_job")

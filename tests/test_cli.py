@@ -11,10 +11,12 @@ from datetime import timedelta
 import pytest
 
 from diaodu.pipelines.cli import main
-from diaodu.pipelines.data_dir import MARKER, open_data_dir
+from diaodu.pipelines.data_dir import MARKER, NotADataDirectory, init_data_dir, open_data_dir
 from diaodu.schemas.reference import city, local_now, local_today, units
 from diaodu.warehouse.store import Warehouse
 from tests.conftest import PROJECT_HEADER, project_row, query, write_csv
+
+CODE = "2022-211402-26-03-000001"
 
 TODAY = local_today()
 RANGE = f"（{city().campaign_start} 至 {TODAY}"
@@ -106,3 +108,20 @@ def test_a_report_date_after_today_in_the_warehouse_is_skipped_with_a_warning(da
     assert query(replayed, "SELECT as_of_date::VARCHAR FROM rollup.rollup_run ORDER BY 1") == [
         ("2023-01-29",), ("2023-01-30",)]
 
+
+
+def test_an_earlier_demo_from_before_the_marker_takes_the_sample_again_and_a_real_directory_does_not(tmp_path):
+    from diaodu.sample.campaign import SAMPLE_REPORT_DATE
+
+    old_demo = init_data_dir(tmp_path / "old_demo", SAMPLE_REPORT_DATE).root
+    write_csv(old_demo / "inbox" / "LS" / "项目.csv", [["填报日期：2023-01-29"], PROJECT_HEADER, project_row(CODE)])
+    assert main(["run", "--data-dir", str(old_demo)]) == 0
+    (old_demo / MARKER).unlink()  # as `diaodu demo` left it before the marker existed
+    assert init_data_dir(old_demo, SAMPLE_REPORT_DATE).sample_report_date == SAMPLE_REPORT_DATE
+
+    real = init_data_dir(tmp_path / "real").root
+    write_csv(real / "inbox" / "LS" / "项目.csv", [["填报日期：2023-01-28"], PROJECT_HEADER, project_row(CODE)])
+    assert main(["run", "--data-dir", str(real), "--as-of", "2023-01-28"]) == 0
+    (real / MARKER).unlink()
+    with pytest.raises(NotADataDirectory, match="正式数据目录"):
+        init_data_dir(real, SAMPLE_REPORT_DATE)

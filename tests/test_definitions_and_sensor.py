@@ -9,7 +9,7 @@ from datetime import date
 
 import dagster as dg
 
-from diaodu.pipelines.data_dir import init_data_dir
+from diaodu.pipelines.data_dir import MARKER, init_data_dir
 from diaodu.pipelines.definitions import build_definitions
 from diaodu.pipelines.resources import DiaoduSettings
 from diaodu.pipelines.sensors import inbox_sensor
@@ -17,7 +17,7 @@ from tests.conftest import PROJECT_HEADER, project_row, query, write_csv
 
 
 def test_definitions_load_with_the_asset_graph_checks_sensor_and_schedule(tmp_path):
-    defs = build_definitions(str(tmp_path))
+    defs = build_definitions(str(init_data_dir(tmp_path / "data").root))
     graph = defs.resolve_asset_graph()
     keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
     assert {"submissions", "daily_rollup", "daily_briefing", "rollup/procedure_status", "mart/procedure_rollup"} <= keys
@@ -145,3 +145,15 @@ def test_claims_of_a_run_that_ended_are_taken_up_at_once_and_retried_a_few_times
             create_run_for_test(instance, job_name="ingest_job", status=dg.DagsterRunStatus.FAILURE,
                                 tags=request.tags)
         assert len(keys) == ABANDONED_CLAIM_RUNS  # then it waits for the next run that new files start
+
+
+def test_a_path_that_is_not_a_data_directory_gets_no_schedule_and_a_broken_marker_still_loads(tmp_path):
+    # A mistyped DIAODU_DATA_DIR: no 16:00 rollup or 02:30 backup grows a warehouse there.
+    assert not build_definitions(str(tmp_path / "mistyped")).schedules
+    broken = init_data_dir(tmp_path / "broken").root
+    (broken / MARKER).write_text("format = [", encoding="utf-8")
+    defs = build_definitions(str(broken))  # loads: the inbox sensor says what is wrong
+    assert not defs.schedules
+    with dg.instance_for_test() as instance:
+        skipped = _tick(broken, instance)
+    assert isinstance(skipped, dg.SkipReason) and MARKER in (skipped.skip_message or "")

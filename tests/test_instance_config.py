@@ -30,3 +30,24 @@ def test_a_url_that_is_not_postgres_is_refused(monkeypatch, tmp_path):
     monkeypatch.setenv("DAGSTER_PG_URL", "mysql://diaodu@db/dagster")
     with pytest.raises(ValueError, match="DAGSTER_PG_URL"):
         instance_config(tmp_path)
+
+
+def test_a_run_of_a_diaodu_process_that_was_killed_is_failed_by_run_monitoring():
+    import subprocess
+
+    import dagster as dg
+    from dagster._core.launcher import WorkerStatus
+    from dagster._core.test_utils import create_run_for_test
+
+    from diaodu.pipelines.launcher import MonitoredRunLauncher, in_process_tags
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # a `diaodu run` killed mid-run: its process is gone, its run still "started"
+    launcher = MonitoredRunLauncher()
+    with dg.instance_for_test() as instance:
+        killed = create_run_for_test(instance, job_name="ingest_job", status=dg.DagsterRunStatus.STARTED,
+                                     tags=in_process_tags() | {"diaodu/pid": str(gone.pid)})
+        running = create_run_for_test(instance, job_name="ingest_job", status=dg.DagsterRunStatus.STARTED,
+                                      tags=in_process_tags())
+        assert launcher.check_run_worker_health(killed).status == WorkerStatus.FAILED
+        assert launcher.check_run_worker_health(running).status == WorkerStatus.RUNNING
