@@ -27,7 +27,7 @@ from diaodu.pipelines.definitions import build_definitions
 from diaodu.pipelines.instance import instance_for
 from diaodu.pipelines.launcher import in_process_tags
 from diaodu.pipelines.partitions import report_date_range, report_date_range_tags, up_to_today
-from diaodu.pipelines.terminal import QUIET
+from diaodu.pipelines.terminal import QUIET, warn
 from diaodu.returns.receipts import OUTCOME_LABELS
 from diaodu.schemas.reference import local_today
 from diaodu.warehouse.merge import last_seq
@@ -47,7 +47,7 @@ def run_pipeline(data_dir: Path, as_of: date) -> bool:
             return False
         # As the stale-rollup sensor would: late files re-judge the days they belong to.
         with Warehouse(data_dir).reading() as con:
-            stale = up_to_today(stale_report_dates(con))
+            stale = up_to_today(stale_report_dates(con), warn)
         if stale:
             return defs.resolve_job_def("daily_rollup_job").execute_in_process(
                 instance=instance, tags=report_date_range_tags(stale) | in_process_tags(), raise_on_error=False,

@@ -1,6 +1,6 @@
 """The daily report-date partitions: one per calendar day from the campaign's start, Asia/Shanghai."""
 
-import sys
+from collections.abc import Callable
 from datetime import date
 
 import dagster as dg
@@ -22,14 +22,14 @@ def report_date_range() -> tuple[date, date]:
     return date.fromisoformat(first), date.fromisoformat(last)
 
 
-def up_to_today(days: list[date]) -> list[date]:
+def up_to_today(days: list[date], warn: Callable[[str], None]) -> list[date]:
     """`days` without those after today, which no run can be for (yet): a warehouse holds such a report
-    date only if the server's clock once ran ahead. Each skipped day is named in a warning on stderr."""
+    date only if the server's clock once ran ahead. The skipped days are named in one `warn`ing."""
     _, today = report_date_range()
     ahead = [day for day in days if day > today]
     if ahead:
-        print(f"diaodu: 警告：仓库里有晚于今天（{today}）的填报日期 {'、'.join(map(str, ahead))}，不能为其运行，"
-              "已跳过（服务器时钟曾经超前？）", file=sys.stderr)
+        warn(f"仓库里有晚于今天（{today}）的填报日期 {'、'.join(map(str, ahead))}，不能为其运行，"
+             "已跳过（服务器时钟曾经超前？）")
     return [day for day in days if day <= today]
 
 

@@ -13,7 +13,7 @@ import dagster as dg
 
 from diaodu.pipelines.definitions import build_definitions
 from diaodu.pipelines.partitions import up_to_today
-from diaodu.pipelines.terminal import QUIET
+from diaodu.pipelines.terminal import QUIET, warn
 from diaodu.schemas.reference import city
 from diaodu.warehouse.merge import archived_file
 from diaodu.warehouse.store import Warehouse
@@ -25,7 +25,7 @@ def replay(source: Path, target: Path, instance: dg.DagsterInstance) -> bool:
             "SELECT batch_id, unit_code, file_name, claim_key, archive_path FROM core.submission ORDER BY seq"
         ).fetchall()
         materialised = con.execute("SELECT as_of_date FROM rollup.rollup_run ORDER BY 1").fetchall()
-    days = up_to_today([day for (day,) in materialised])
+    days = up_to_today([day for (day,) in materialised], warn)
     # The ingest job carries a report date's rollup; any date will do, every day is redone below.
     partition = (days[0] if days else city().campaign_start).isoformat()
     defs = build_definitions(str(target))

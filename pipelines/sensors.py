@@ -18,7 +18,7 @@ import dagster as dg
 from diaodu.intake.inbox import leftover_claims, scan_inbox
 from diaodu.pipelines.data_dir import NotADataDirectory, open_data_dir, sample_note
 from diaodu.pipelines.jobs import daily_rollup_job, ingest_job
-from diaodu.pipelines.partitions import report_date_range_tags
+from diaodu.pipelines.partitions import report_date_range_tags, up_to_today
 from diaodu.pipelines.resources import DiaoduSettings
 from diaodu.schemas.reference import local_today
 from diaodu.warehouse.merge import last_seq
@@ -87,8 +87,7 @@ def stale_rollup_sensor(context: dg.SensorEvaluationContext, settings: DiaoduSet
     if not warehouse.published_path.exists():
         return dg.SkipReason("No warehouse yet")
     with warehouse.reading() as con:
-        # A report date after today (a server clock that once ran ahead) has no partition to run yet.
-        stale = [day for day in stale_report_dates(con) if day <= local_today()]
+        stale = up_to_today(stale_report_dates(con), context.log.warning)
         latest = last_seq(con)
     if not stale:
         return dg.SkipReason("Every materialised report date is current")

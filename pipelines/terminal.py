@@ -22,6 +22,11 @@ class _OneLine(logging.Formatter):
         return f"diaodu: 警告：{f'{step}: ' if step else ''}{(message.splitlines() or [''])[0]}"
 
 
+def warn(text: str) -> None:
+    """A warning of the command itself, in the same one-line form as a run's."""
+    print(f"diaodu: 警告：{text}", file=sys.stderr)
+
+
 @dg.logger(config_schema={}, description="Warnings of a run started by the diaodu command, one line each, on stderr.")
 def terminal_logger(_: dg.InitLoggerContext) -> logging.Logger:
     # A logger of its own per run, as Dagster's console logger: one from getLogger() would gather a handler a run.

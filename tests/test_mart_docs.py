@@ -70,7 +70,7 @@ def apply(con: duckdb.DuckDBPyConnection, folder: Path, header: str, columns: st
     path = folder / "sample.sql"
     path.write_text(header + f"CREATE OR REPLACE VIEW mart.sample AS SELECT {columns};\n", encoding="utf-8")
     con.execute(path.read_text(encoding="utf-8"))
-    document_view(con, path)
+    document_view(con, path.read_text(encoding="utf-8"), path.stem)
 
 
 def test_a_header_comments_the_view_and_its_columns(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ import polars as pl
 from diaodu.schemas import reference
 from diaodu.warehouse import failpoints
 from diaodu.warehouse.view_docs import document_view
-from diaodu.warehouse.views import MART_DIR, mart_views
+from diaodu.warehouse.views import mart_views
 
 SQL_DIR = Path(__file__).resolve().parent
 
@@ -81,7 +81,7 @@ def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("INSERT INTO core.schema_version VALUES (?, ?)", [number, reference.local_now()])
     for view in mart_views():  # each after the views it reads
         con.execute(view.sql)
-        document_view(con, MART_DIR / f"{view.name}.sql")
+        document_view(con, view.sql, view.name)
     con.execute("COMMIT")
     _load_reference(con)
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 import duckdb
 
@@ -111,8 +110,9 @@ def comment_statements(doc: ViewDoc) -> list[str]:
         f"COMMENT ON COLUMN {doc.view}.{column} IS {quoted(text)}" for column, text in doc.columns.items()]
 
 
-def document_view(con: duckdb.DuckDBPyConnection, path: Path) -> None:
-    """Comments the view that `path` (warehouse/mart/<view>.sql) has just created, from its header."""
-    doc = parse_header(path.read_text(encoding="utf-8"), path.stem, path.name)
-    check_documented(doc, view_columns(con, doc.view), path.name)
+def document_view(con: duckdb.DuckDBPyConnection, sql_text: str, view_name: str) -> None:
+    """Comments mart.<view_name>, just created from `sql_text` (warehouse/mart/<view_name>.sql), from its header."""
+    source = f"{view_name}.sql"
+    doc = parse_header(sql_text, view_name, source)
+    check_documented(doc, view_columns(con, doc.view), source)
     con.execute(";\n".join(comment_statements(doc)))
