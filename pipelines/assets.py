@@ -13,6 +13,7 @@ from diaodu.dispatch import briefing_dir, write_briefing
 from diaodu.dispatch import data as dispatch_data
 from diaodu.ingest.batch import BatchResult, process_batch
 from diaodu.intake.inbox import claim, leftover_claims, quarantine, scan_inbox
+from diaodu.pipelines.notices import record_returned
 from diaodu.pipelines.partitions import daily_report_dates
 from diaodu.pipelines.resources import DiaoduSettings
 from diaodu.pipelines.warehouse_assets import DAILY_ROLLUP, views_read_by
@@ -29,6 +30,7 @@ class IngestConfig(dg.Config):
     """Which inbox files this run processes, as `<UNIT>/<file name>`; None: every file waiting."""
 
     files: list[str] | None = None
+    notify: bool = True  # record notices of returned files (a replay tells nobody again)
 
 
 @dg.asset(
@@ -64,11 +66,12 @@ def submissions(
             if (wanted is None or f"{item.unit_code}/{item.name}" in wanted) and (claimed := claim(item, settings.root))
         ]
         result = process_batch(claims, con, settings.root, settings.max_file_bytes, local_today(), context.run.run_id)
+        notices = record_returned(context, con, result.records, result.returns, settings.root) if config.notify else 0
     for where, trace in result.unforeseen:
         context.log.error(f"Unforeseen error, {where}:\n{trace}")
     if result.resumed:
         context.log.warning(f"Finished {result.resumed} file(s) that a killed run had merged but not returned")
-    yield dg.MaterializeResult(metadata=_ingest_metadata(result, quarantined))
+    yield dg.MaterializeResult(metadata=_ingest_metadata(result, quarantined) | {"notices_recorded": notices})
     yield from _ingest_checks(result)
 
 

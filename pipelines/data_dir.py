@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 
+from diaodu.notices.contacts import write_template
 from diaodu.schemas.reference import units
 
 MARKER = "diaodu-data.toml"
@@ -45,8 +46,8 @@ def open_data_dir(path: Path) -> DataDirectory:
 
 
 def init_data_dir(path: Path, sample: date | None = None) -> DataDirectory:
-    """Creates (or completes) the layout: inbox/<UNIT>/ for every unit, outbox/, the marker (with a
-    sample's fixed report date). Refuses a directory with other contents, and mixing a sample with a
+    """Creates (or completes) the layout: inbox/<UNIT>/ for every unit, outbox/, a header-only contacts.csv,
+    the marker (with a sample's fixed report date). Refuses a directory with other contents, and mixing a sample with a
     real campaign's data."""
     if path.is_file() or (path.exists() and any(path.iterdir())):
         if not ((path / MARKER).is_file() or _written_before_the_marker(path)):
@@ -58,6 +59,7 @@ def init_data_dir(path: Path, sample: date | None = None) -> DataDirectory:
         (path / "inbox" / unit_code).mkdir(parents=True, exist_ok=True)
     (path / "outbox").mkdir(exist_ok=True)
     if not (path / MARKER).is_file():
+        write_template(path)  # who the notices go to: the data office fills it in (README, Notices)
         _write_marker(path, sample)
     return DataDirectory(path, sample)
 

@@ -7,9 +7,16 @@ import dagster as dg
 
 from diaodu.pipelines.assets import daily_briefing, submissions
 from diaodu.pipelines.data_dir import NotADataDirectory, is_data_directory, sample_note, sample_report_date
+from diaodu.notices.delivery import Settings as NoticeSettings
 from diaodu.pipelines.jobs import daily_rollup_job, ingest_job
+from diaodu.pipelines.notices import notices, notices_job, notices_sensor_for, reminder_job, reminder_schedule
 from diaodu.pipelines.resources import DiaoduSettings
-from diaodu.pipelines.schedules import backup_job, daily_dispatch_schedule, nightly_backup_schedule
+from diaodu.pipelines.schedules import (
+    DAILY_ROLLUP_HOUR,
+    backup_job,
+    daily_dispatch_schedule,
+    nightly_backup_schedule,
+)
 from diaodu.pipelines.sensors import inbox_sensor, stale_rollup_sensor
 from diaodu.pipelines.terminal import terminal_logger
 from diaodu.pipelines.warehouse_assets import VIEW_SPECS, daily_rollup
@@ -23,15 +30,16 @@ def build_definitions(data_dir: str) -> dg.Definitions:
         sample, scheduled = sample_report_date(Path(data_dir)), is_data_directory(Path(data_dir))
     except NotADataDirectory:  # an unreadable marker: the sensors report it
         sample, scheduled = None, False
-    assets = [submissions, daily_rollup, *VIEW_SPECS, daily_briefing]
+    assets = [submissions, daily_rollup, *VIEW_SPECS, daily_briefing, notices]
     if sample is not None:
         assets = dg.map_asset_specs(
             lambda spec: spec.replace_attributes(description=f"**{sample_note(sample)}**\n\n{spec.description}"), assets)
     return dg.Definitions(
         assets=assets,
-        jobs=[ingest_job, daily_rollup_job, backup_job],
-        sensors=[inbox_sensor, stale_rollup_sensor],
-        schedules=[daily_dispatch_schedule, nightly_backup_schedule] if scheduled and sample is None else [],
+        jobs=[ingest_job, daily_rollup_job, backup_job, notices_job, reminder_job],
+        sensors=[inbox_sensor, stale_rollup_sensor, notices_sensor_for(DAILY_ROLLUP_HOUR)],
+        schedules=[daily_dispatch_schedule, nightly_backup_schedule,
+                   reminder_schedule(NoticeSettings.from_env(os.environ).remind_at)] if scheduled and sample is None else [],
         resources={"settings": DiaoduSettings(data_dir=data_dir)},
         loggers={"terminal": terminal_logger},  # selected by the diaodu command only
     )

@@ -19,6 +19,10 @@ from diaodu.warehouse.merge import archived_file
 from diaodu.warehouse.store import Warehouse
 
 
+# A replay rebuilds the warehouse; it tells no unit about its files again (mart.notices stays empty).
+SILENT = {"ops": {"submissions": {"config": {"notify": False}}}}
+
+
 def replay(source: Path, target: Path, instance: dg.DagsterInstance) -> bool:
     with Warehouse(source).reading() as con:
         submissions = con.execute(
@@ -41,7 +45,7 @@ def replay(source: Path, target: Path, instance: dg.DagsterInstance) -> bool:
             shutil.copyfile(archived, dropped)
             os.utime(dropped, ns=(arrived_ns, arrived_ns))  # the arrival time is part of the record
         if not ingest.execute_in_process(instance=instance, partition_key=partition, raise_on_error=False,
-                                     run_config=QUIET).success:
+                                         run_config=QUIET | SILENT).success:
             return False
     return all(
         rollup.execute_in_process(instance=instance, partition_key=day.isoformat(), raise_on_error=False,

@@ -8,8 +8,9 @@ from diaodu.pipelines.jobs import daily_rollup_job
 from diaodu.pipelines.resources import DiaoduSettings
 from diaodu.schemas.reference import city
 
+DAILY_ROLLUP_HOUR = 16  # the day's rollup for the dispatch; each working day's red lights follow it
 daily_dispatch_schedule = dg.build_schedule_from_partitioned_job(
-    daily_rollup_job, hour_of_day=16, minute_of_hour=0, default_status=dg.DefaultScheduleStatus.RUNNING
+    daily_rollup_job, hour_of_day=DAILY_ROLLUP_HOUR, minute_of_hour=0, default_status=dg.DefaultScheduleStatus.RUNNING
 )
 
 

@@ -1,0 +1,1 @@
+"""Notices that find people: contacts, mail (SMTP) and group-robot delivery, the notice ledger, 催报."""
