@@ -5,9 +5,9 @@ from pathlib import Path
 
 import dagster as dg
 
+from diaodu.notices.delivery import Settings as NoticeSettings
 from diaodu.pipelines.assets import daily_briefing, submissions
 from diaodu.pipelines.data_dir import NotADataDirectory, is_data_directory, sample_note, sample_report_date
-from diaodu.notices.delivery import Settings as NoticeSettings
 from diaodu.pipelines.jobs import daily_rollup_job, ingest_job
 from diaodu.pipelines.notices import notices, notices_job, notices_sensor_for, reminder_job, reminder_schedule
 from diaodu.pipelines.resources import DiaoduSettings

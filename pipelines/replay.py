@@ -18,7 +18,6 @@ from diaodu.schemas.reference import city
 from diaodu.warehouse.merge import archived_file
 from diaodu.warehouse.store import Warehouse
 
-
 # A replay rebuilds the warehouse; it tells no unit about its files again (mart.notices stays empty).
 SILENT = {"ops": {"submissions": {"config": {"notify": False}}}}
 

@@ -11,6 +11,7 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 import dagster as dg
@@ -18,12 +19,13 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from diaodu.notices.contacts import Robot, read_contacts, robot_kind
-from diaodu.notices.delivery import Settings, robot_payload
+from diaodu.notices.delivery import DeliveryFailed, Settings, post_robot, robot_payload
 from diaodu.pipelines.assets import submissions
 from diaodu.pipelines.data_dir import init_data_dir
 from diaodu.pipelines.definitions import build_definitions
 from diaodu.pipelines.notices import notices
 from diaodu.pipelines.resources import DiaoduSettings
+from diaodu.warehouse.store import Warehouse
 from tests.conftest import PROCEDURE_HEADER, PROJECT_HEADER, project_row, query, write_csv
 
 DAY = "2023-01-28"  # a Saturday, and a make-up working day (调休) before the Spring Festival
@@ -54,7 +56,7 @@ class _Inbox:
 
 
 class _Robots(BaseHTTPRequestHandler):
-    received: list[tuple[str, dict]] = []
+    received: ClassVar[list[tuple[str, dict]]] = []
 
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
@@ -117,6 +119,7 @@ def world(tmp_path_factory: pytest.TempPathFactory):
         env.setenv("DIAODU_MAIL_FROM", "diaodu@city.example.cn")
         env.setenv("DIAODU_PORTAL_URL", "https://diaodu.example.cn/portal/")
         yield {"data_dir": data_dir, "inbox": inbox, "env": env, "smtp_port": smtp_port,
+               "robots_port": http.server_address[1],
                "defs": build_definitions(str(data_dir))}
     controller.stop()
     http.shutdown()
@@ -151,6 +154,16 @@ def test_robot_kind_is_told_by_the_documented_webhook_path():
     assert wecom.label == "wecom:qyapi.weixin.qq.com…1234" and "abcd1234" not in wecom.label
     settings = Settings.from_env({"DIAODU_SMTP_PORT": "abc", "DIAODU_SMTP_HOST": "mail", "DIAODU_REMIND_AT": "25:00"})
     assert not settings.mail_configured and settings.smtp_port == 25 and len(settings.problems) == 3
+
+
+def test_a_robot_that_refuses_the_message_is_a_failed_delivery_with_its_reason(world):
+    port = world["robots_port"]
+    refusing = Robot(f"http://127.0.0.1:{port}/robot/send?access_token=BAD1", "dingtalk")
+    with pytest.raises(DeliveryFailed, match="errcode 310000：keywords not in content"):
+        post_robot(refusing, "标题", "调度")
+    with pytest.raises(DeliveryFailed, match="无法连接"):
+        post_robot(Robot(f"http://127.0.0.1:{_free_port()}/robot/send?access_token=x", "dingtalk"), "标题", "调度")
+    _Robots.received.clear()
 
 
 @pytest.fixture(scope="module")
@@ -189,10 +202,21 @@ def test_a_returned_file_is_told_to_its_unit_only_and_a_failed_mail_is_delivered
     assert materialization.metadata["failed"].value == 2 and materialization.metadata["sent"].value == 1
     assert "XX" in materialization.metadata["contacts_problems"].value
 
+    # The retry sensor waits 5 minutes after a failure, then starts a run for the failed deliveries.
+    sensor = world["defs"].resolve_sensor_def("notices_sensor")
+    resources = {"settings": DiaoduSettings(data_dir=str(data_dir))}
+    with dg.build_sensor_context(resources=resources) as context:
+        assert sensor(context).skip_message
+    with Warehouse(data_dir).writing() as con:
+        con.execute("UPDATE core.notice_delivery SET last_attempt_at = last_attempt_at - INTERVAL 6 MINUTE")
+    with dg.build_sensor_context(resources=resources) as context:
+        (retry,) = sensor(context).run_requests
+    assert retry.tags["diaodu/notices"] == "retry"
+
     # The mail server is back: the next run delivers each mail once, the robot is not told again.
     world["env"].setenv("DIAODU_SMTP_PORT", str(world["smtp_port"]))
     notices_job = world["defs"].resolve_job_def("notices_job")
-    assert notices_job.execute_in_process().success
+    assert notices_job.execute_in_process(tags=retry.tags).success
     assert notices_job.execute_in_process().success  # nothing is due any more
     returned = inbox.about("【调度回执】")
     assert sorted(to for to, _ in returned) == [["ls1@ls.example.cn"], ["ls2@ls.example.cn"]]

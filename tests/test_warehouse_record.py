@@ -34,7 +34,8 @@ def test_a_version_1_warehouse_is_migrated_with_its_data_intact(data_dir):
     write_csv(data_dir / "inbox" / "FGW" / "立项.csv", [["填报日期：2023-01-29"], PROCEDURE_HEADER,
               [CODE, "立项", "是", "已办结", "", "", "2023-01-29", "葫发改备〔2023〕3号"]])
     assert main(["run", "--data-dir", str(data_dir), "--as-of", "2023-01-29"]) == 0
-    assert query(data_dir, "SELECT max(version) FROM core.schema_version") == [(8,)]
+    assert query(data_dir, "SELECT max(version) FROM core.schema_version") == [(9,)]
+    assert query(data_dir, "SELECT count(*) FROM mart.notices") == [(0,)]  # version 9: the notice ledger
     assert query(data_dir, "SELECT count(*) FROM core.submission WHERE internal_error IS NOT NULL") == [(0,)]
     assert query(data_dir, "SELECT project_name, source_row FROM core.project_version") == [("连山区老项目", 4)]
     assert query(data_dir, "SELECT submission_id, claim_key FROM core.submission ORDER BY seq")[0] == (
@@ -132,8 +133,11 @@ def test_replaying_the_archive_into_an_empty_warehouse_gives_the_same_marts(tmp_
     assert main(["run", "--data-dir", str(source), "--as-of", "2023-01-30"]) == 0
     assert main(["replay", "--data-dir", str(source), "--into", str(target)]) == 0
     original = mart_tables(source)
-    assert set(original) == {path.stem for path in (SQL_DIR / "mart").glob("*.sql")}  # every view
+    assert set(original) | {"notices"} == {path.stem for path in (SQL_DIR / "mart").glob("*.sql")}  # every view
     assert mart_tables(target) == original
+    # The demo's returned files were noticed (nobody to send to: not_configured); a replay tells nobody again.
+    assert query(source, "SELECT DISTINCT kind, status FROM mart.notices") == [("returned", "not_configured")]
+    assert query(target, "SELECT count(*) FROM mart.notices") == [(0,)]
 
 
 def test_a_late_file_between_two_reports_changes_only_its_own_days(data_dir):
