@@ -43,6 +43,7 @@ from diaodu.notices.messages import (
 )
 from diaodu.schemas import reference
 from diaodu.schemas.workdays import day_kind
+from diaodu.warehouse import failpoints
 from diaodu.warehouse.merge import SubmissionRecord
 from diaodu.warehouse.store import Warehouse, sql
 
@@ -198,6 +199,7 @@ def deliver(warehouse: Warehouse, contacts: Contacts, settings: Settings, now: d
                     outcomes.append(Outcome(item, "sent", item.attempts + 1, reference.local_now(), None))
                 except DeliveryFailed as failed:
                     outcomes.append(Outcome(item, "failed", item.attempts + 1, reference.local_now(), str(failed)))
+        failpoints.reach("notices_sent")  # the window of at-least-once (tests/test_notices.py)
         with warehouse.writing() as con:
             record_outcomes(con, outcomes)
     return outcomes

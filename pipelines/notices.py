@@ -89,12 +89,17 @@ def notices(context: dg.AssetExecutionContext, config: NoticesConfig, settings: 
             if config.red_lights_for:
                 recorded += len(record(con, red_light_notices(con, date.fromisoformat(config.red_lights_for), env),
                                        contacts, env, now))
-    outcomes = deliver(warehouse, contacts, env, now)
+    try:
+        outcomes, error = deliver(warehouse, contacts, env, now), ""
+    except Exception as failure:  # a failure of ours: the deliveries stay pending for the next pass, the run goes on
+        outcomes, error = [], "".join(traceback.format_exception(failure))
+        context.log.error(f"通知发送过程出错（未发出的通知保持待发送，下次运行重试）：\n{error}")
     for outcome in outcomes:
         if outcome.status == "failed":
             context.log.warning(f"通知未送达（第 {outcome.attempts} 次）：{outcome.due.unit_code} "
                                 f"{CHANNELS[outcome.due.channel]} {outcome.due.recipient}：{outcome.error}")
-    return dg.MaterializeResult(metadata=_metadata(recorded, outcomes, contacts, env, warehouse.published_path))
+    metadata = _metadata(recorded, outcomes, contacts, env, warehouse.published_path)
+    return dg.MaterializeResult(metadata=metadata | ({"delivery_error": dg.MetadataValue.text(error)} if error else {}))
 
 
 def _metadata(recorded: int, outcomes: list[Outcome], contacts: Contacts, env: Settings,
@@ -115,8 +120,10 @@ def _metadata(recorded: int, outcomes: list[Outcome], contacts: Contacts, env: S
         metadata["this_pass"] = dg.MetadataValue.table(
             [dg.TableRecord(row) for row in frame.rows(named=True)],
             dg.TableSchema(columns=[dg.TableColumn(name, "int" if name == "次数" else "string") for name in frame.columns]))
-    with duckdb.connect(str(published), read_only=True) as con:  # the whole ledger, as mart.notices shows it
-        counts = dict(con.execute("SELECT status, count(*) FROM mart.notices GROUP BY ALL").fetchall())
+    counts = {}
+    if published.exists():
+        with duckdb.connect(str(published), read_only=True) as con:  # the whole ledger, as mart.notices shows it
+            counts = dict(con.execute("SELECT status, count(*) FROM mart.notices GROUP BY ALL").fetchall())
     metadata["ledger_by_status"] = dg.MetadataValue.json({STATUS_LABELS[s]: counts.get(s, 0) for s in STATUS_LABELS})
     return metadata
 

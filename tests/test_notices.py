@@ -4,7 +4,11 @@ what the real Dagster jobs send from a real data directory; the ledger (mart.not
 from __future__ import annotations
 
 import json
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 from datetime import datetime
 from email import message_from_bytes, policy
@@ -20,11 +24,14 @@ from aiosmtpd.controller import Controller
 
 from diaodu.notices.contacts import Robot, read_contacts, robot_kind
 from diaodu.notices.delivery import DeliveryFailed, Settings, post_robot, robot_payload
+from diaodu.notices.ledger import record
+from diaodu.notices.messages import Notice
 from diaodu.pipelines.assets import submissions
 from diaodu.pipelines.data_dir import init_data_dir
 from diaodu.pipelines.definitions import build_definitions
 from diaodu.pipelines.notices import notices
 from diaodu.pipelines.resources import DiaoduSettings
+from diaodu.schemas.reference import local_now
 from diaodu.warehouse.store import Warehouse
 from tests.conftest import PROCEDURE_HEADER, PROJECT_HEADER, project_row, query, write_csv
 
@@ -283,6 +290,27 @@ def test_each_bureau_and_each_county_gets_its_own_red_lights(world, ingested):
         assert LS_CODE in text and "“能评”" in text and LG_CODE not in text and "“环评”" not in text
     robot = [payload for path, payload in _Robots.received if "LSKEY" in path][-1]
     assert robot["markdown"]["content"].startswith(f"**【亮红灯】连山区：{DAY}")
+
+
+def test_a_run_killed_between_sending_and_recording_sends_again_at_least_once(world, ingested):
+    """The documented choice: a message the server took just before the process died is sent again by the
+    next run (never lost); once recorded as sent it is never sent again."""
+    data_dir, inbox = world["data_dir"], world["inbox"]
+    world["env"].setenv("DIAODU_SMTP_PORT", str(world["smtp_port"]))
+    settings = Settings.from_env(os.environ)
+    with Warehouse(data_dir).writing() as con:
+        record(con, [Notice("crash-1", "reminder", "FGW", "【测试】进程中断", "正文", "**【测试】进程中断**")],
+               read_contacts(data_dir), settings, local_now())
+    script = ("from diaodu.pipelines.definitions import build_definitions; "
+              f"build_definitions({str(data_dir)!r}).resolve_job_def('notices_job').execute_in_process()")
+    killed = subprocess.run([sys.executable, "-c", script], env=os.environ | {"DIAODU_KILL_AT": "notices_sent"},
+                            capture_output=True, timeout=120)
+    assert killed.returncode == -signal.SIGKILL
+    assert len(inbox.about("【测试】")) == 1 and _notices(data_dir, "notice_id = 'crash-1'")[0][5] == "pending"
+    notices_job = world["defs"].resolve_job_def("notices_job")
+    assert notices_job.execute_in_process().success and notices_job.execute_in_process().success
+    assert len(inbox.about("【测试】")) == 2
+    assert _notices(data_dir, "notice_id = 'crash-1'")[0][5:7] == ("sent", 1)
 
 
 def test_with_nothing_configured_nothing_breaks_and_the_ledger_says_not_configured(tmp_path, monkeypatch):
