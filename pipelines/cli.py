@@ -290,7 +290,7 @@ def _parser() -> argparse.ArgumentParser:
     portal.add_argument("--port", type=int, default=8070)
     account = commands.add_parser("account", help="the portal's accounts: set (password on stdin), list, disable")
     actions = account.add_subparsers(dest="action", required=True)
-    account_data_dir = argparse.ArgumentParser(add_help=False)
+    account_data_dir = _Parser(add_help=False)
     account_data_dir.add_argument("--data-dir", type=Path, default=os.environ.get("DIAODU_DATA_DIR"))
     account_set = actions.add_parser("set", parents=[account_data_dir], help="set a unit's or an office account's password")
     account_set.add_argument("name", nargs="?", help="the unit code")

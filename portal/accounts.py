@@ -160,9 +160,9 @@ class AccountStore:
                 return LoginResult(None, max(1, round((entry["until"] - now) / 60)))
             if entry["until"]:  # the lock has run out: a fresh start
                 entry = {"failures": 0, "until": 0}
-            stored = self._read("accounts").get(name)
-            usable = stored is not None and not stored["disabled"]
-            if _verified(stored["hash"] if usable else _dummy_hash(), password) and usable:
+            stored: dict = self._read("accounts").get(name) or {"disabled": True}
+            usable = not stored["disabled"]
+            if _verified(str(stored["hash"]) if usable else _dummy_hash(), password) and usable:
                 lockouts.pop(name, None)
                 self._write("lockouts", {key: value for key, value in lockouts.items() if value["until"] > now})
                 token = secrets.token_urlsafe(32)

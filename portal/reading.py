@@ -3,15 +3,17 @@ the unit it reads for; nothing here lists or opens a path a caller named (see `o
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import duckdb
 
 from diaodu.returns.receipts import return_paths
+from diaodu.schemas import reference
 from diaodu.warehouse.merge import SubmissionRecord
 from diaodu.warehouse.store import Warehouse
 
@@ -76,7 +78,8 @@ def outbox_files(folder: Path) -> list[OutboxFile]:
         if path.name.startswith(".") or path.is_symlink() or not path.is_file():
             continue
         stat = path.stat()
-        files.append(OutboxFile(path.name, stat.st_size, datetime.fromtimestamp(stat.st_mtime)))
+        modified = datetime.fromtimestamp(stat.st_mtime, ZoneInfo(reference.city().timezone))
+        files.append(OutboxFile(path.name, stat.st_size, modified))
     return sorted(files, key=lambda item: (item.modified, item.name), reverse=True)
 
 
