@@ -219,7 +219,7 @@ def _serve(args: argparse.Namespace) -> int:
 def _portal(args: argparse.Namespace) -> int:
     from diaodu.pipelines.portal import serve_portal
 
-    return serve_portal(args.data_dir, args.host, args.port)
+    return serve_portal(args.data_dir, args.host, args.port, args.dagster_url)
 
 
 def _account(args: argparse.Namespace) -> int:
@@ -288,6 +288,8 @@ def _parser() -> argparse.ArgumentParser:
     portal.add_argument("--data-dir", type=Path, required=True)
     portal.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1: put a TLS reverse proxy in front")
     portal.add_argument("--port", type=int, default=8070)
+    portal.add_argument("--dagster-url", default=None,
+                        help="the Dagster webserver, e.g. http://127.0.0.1:3000: launch an upload's run at once")
     account = commands.add_parser("account", help="the portal's accounts: set (password on stdin), list, disable")
     actions = account.add_subparsers(dest="action", required=True)
     account_data_dir = _Parser(add_help=False)
