@@ -8,6 +8,7 @@ name that is not the viewer's answers exactly as one that does not exist: 404.""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from datetime import date
@@ -36,9 +37,10 @@ from diaodu.portal.uploads import (
     write_into_inbox,
 )
 from diaodu.returns.receipts import OUTCOME_LABELS
-from diaodu.schemas.reference import local_now, units
+from diaodu.schemas.reference import local_now, local_today, units
 from diaodu.schemas.templates import TEMPLATES, write_templates
 
+LOG = logging.getLogger("diaodu.portal")
 SESSION_COOKIE = "diaodu_session"
 LOGIN_CSRF_COOKIE = "diaodu_login"
 MULTIPART_OVERHEAD = 64 * 1024  # the form's boundaries and other fields around the file
@@ -72,29 +74,30 @@ class Portal:
         return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
 
     async def login_page(self, request: Request) -> Response:
+        after = _local_path(request.query_params.get("next", "/"))
         if self._session(request) is not None:
-            return RedirectResponse("/", status_code=303)
-        return self._login_form(request, "")
+            return RedirectResponse(after, status_code=303)
+        return self._login_form(request, "", after=after)
 
-    def _login_form(self, request: Request, message: str, status: int = 200) -> Response:
+    def _login_form(self, request: Request, message: str, status: int = 200, after: str = "/") -> Response:
         token = self.signer.sign(new_upload_id()).decode()
-        response = self.render(request, "login.html", status, message=message, csrf=token)
+        response = self.render(request, "login.html", status, message=message, csrf=token, after=after)
         self._cookie(request, response, LOGIN_CSRF_COOKIE, token, 3600)
         return response
 
     async def login(self, request: Request) -> Response:
         form = await request.form()
-        sent = str(form.get("csrf", ""))
+        sent, after = str(form.get("csrf", "")), _local_path(str(form.get("next", "/")))
         if not sent or sent != request.cookies.get(LOGIN_CSRF_COOKIE) or not self._signed(sent, 3600):
-            return self._login_form(request, "页面已过期，请重新输入后登录。", 400)
+            return self._login_form(request, "页面已过期，请重新输入后登录。", 400, after)
         result = self.store.login(str(form.get("unit", "")), str(form.get("password", "")))
         if result.locked_minutes:
             return self._login_form(
                 request, f"该账号连续 {MAX_FAILURES} 次密码错误，已暂时锁定，请约 {result.locked_minutes} 分钟后再试；"
-                         "如忘记密码，请联系市数据办公室重设。", 429)
+                         "如忘记密码，请联系市数据办公室重设。", 429, after)
         if result.session_token is None:
-            return self._login_form(request, "账号或密码不正确。", 401)
-        response = RedirectResponse("/", status_code=303)
+            return self._login_form(request, "账号或密码不正确。", 401, after)
+        response = RedirectResponse(after, status_code=303)
         self._cookie(request, response, SESSION_COOKIE, self.signer.sign(result.session_token).decode(),
                      SESSION_SECONDS)
         response.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
@@ -165,7 +168,11 @@ class Portal:
         if self.on_upload is not None:
             self.on_upload(unit_code, path.name)
         started = time.perf_counter()
-        checked = self._precheck(unit_code, path.name, content)
+        try:
+            checked = self._precheck(unit_code, path.name, content)
+        except Exception:  # a failure of ours (an unreadable warehouse …): the file is in, the receipt will come
+            LOG.exception("pre-check of %s/%s failed", unit_code, path.name)
+            checked: dict = {"failed": True}
         checked["seconds"] = round(time.perf_counter() - started, 2)
         upload_id = new_upload_id()
         save_upload(self.data_dir, Upload(upload_id, unit_code, path.name, claim_key,
@@ -181,7 +188,7 @@ class Portal:
         try:
             with reading.published(self.data_dir) as con:
                 checked = precheck(copy, file_name, unit_code, con, self.data_dir, self.max_file_bytes,
-                                   self.report_day())
+                                   local_today())
         finally:
             copy.unlink(missing_ok=True)
         findings = checked.findings.select("severity", "sheet", "row_number", "cell", "column_name", "value",
@@ -291,7 +298,8 @@ class Portal:
         status = error.status_code if isinstance(error, HTTPException) else 500
         if status == 401:
             if "text/html" in request.headers.get("accept", "") and request.method == "GET":
-                return RedirectResponse("/login", status_code=303)
+                path = request.url.path
+                return RedirectResponse("/login" if path == "/" else f"/login?next={quote(path)}", status_code=303)
             return PlainTextResponse("未登录", status_code=401)
         messages = {403: "无权进行此操作（页面可能已过期，请刷新后重试）。", 404: "没有这个页面或文件。",
                     405: "不支持此操作。", 411: "请求缺少长度。", 500: "服务器出错，请稍后再试；如仍出错，请联系市数据办公室。"}
@@ -299,6 +307,11 @@ class Portal:
         if "text/html" not in request.headers.get("accept", ""):
             return PlainTextResponse(message, status_code=status)
         return self.render(request, "error.html", status, message=message, session=self._session(request))
+
+
+def _local_path(path: str) -> str:
+    """Where to go after logging in: a path on this site only (never `//host` or a scheme)."""
+    return path if path.startswith("/") and not path.startswith("//") and "\\" not in path else "/"
 
 
 def _download(path: Path) -> Response:

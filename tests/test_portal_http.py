@@ -127,13 +127,29 @@ def test_unauthenticated_gets_the_login_page_or_401(served):
             f"/outbox/LS/{quote(name)}", "/briefing/x", f"/templates/{quote('部办局报送模板.xlsx')}"]
     for url in urls:
         page = anonymous.get(url, follow_redirects=False)
-        assert page.status_code == 303 and page.headers["location"] == "/login", url
+        assert page.status_code == 303 and page.headers["location"] in ("/login", f"/login?next={url}"), url
         bare = anonymous.get(url, headers={"Accept": "application/json"}, follow_redirects=False)
         assert bare.status_code == 401, url
     assert anonymous.post("/upload", files={"file": ("a.csv", b"x")}).status_code == 401
     assert anonymous.post("/logout").status_code == 401
     forged = anonymous.get("/", headers={"Cookie": "diaodu_session=forged.token.value"}, follow_redirects=False)
     assert forged.status_code == 303
+
+
+def test_login_goes_back_to_the_page_asked_for_and_only_on_this_site(served):
+    receipt = f"/submissions/{served['submission_id']}"  # the link a notice carries
+    ls = client_for(served["data_dir"])
+    asked = ls.get(receipt, follow_redirects=False).headers["location"]
+    form = ls.get(asked)
+    back = ls.post("/login", data={"unit": "LS", "password": PASSWORDS["LS"], "csrf": csrf_of(form.text),
+                                   "next": receipt}, follow_redirects=False)
+    assert back.headers["location"] == receipt
+    for elsewhere in ("//evil.example/x", "https://evil.example/", "/\\evil.example"):
+        other = client_for(served["data_dir"])
+        form = other.get(f"/login?next={quote(elsewhere)}")
+        gone = other.post("/login", data={"unit": "XC", "password": PASSWORDS["XC"], "csrf": csrf_of(form.text),
+                                          "next": elsewhere}, follow_redirects=False)
+        assert gone.headers["location"] == "/", elsewhere
 
 
 def test_session_cookie_and_security_headers(served):
@@ -237,6 +253,10 @@ def test_error_pages_show_no_traceback_or_path(tmp_path):
     broken = ls.get("/")
     assert broken.status_code == 500 and "服务器出错" in broken.text
     assert "Traceback" not in broken.text and str(data_dir) not in broken.text and "duckdb" not in broken.text.lower()
+    uploaded = upload(ls, "台账.csv", b"x,y\n1,2\n")  # the pre-check cannot read the warehouse: the file is in
+    assert uploaded.status_code == 303 and (data_dir / "inbox" / "LS" / "台账.csv").is_file()
+    (data_dir / "warehouse.duckdb").unlink()  # no warehouse yet: the upload's page says what it can
+    assert "即时预检未能完成" in ls.get(uploaded.headers["location"]).text
     missing = ls.get("/no/such/page")
     assert missing.status_code == 404 and "没有这个页面" in missing.text
 
