@@ -24,6 +24,7 @@ from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, R
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from diaodu.dispatch.briefing import briefing_dir
 from diaodu.ingest.precheck import precheck
 from diaodu.portal import reading
 from diaodu.portal.accounts import MAX_FAILURES, SESSION_SECONDS, AccountStore, Session, portal_state
@@ -32,6 +33,7 @@ from diaodu.portal.uploads import (
     UploadRefused,
     load_upload,
     new_upload_id,
+    recent_uploads,
     safe_file_name,
     save_upload,
     write_into_inbox,
@@ -124,10 +126,12 @@ class Portal:
     def _unit_page(self, request: Request, session: Session, unit_code: str) -> Response:
         with reading.published(self.data_dir) as con:
             records = reading.submissions(con, unit_code)
+            pending = [upload for upload in recent_uploads(self.data_dir, unit_code)
+                       if reading.submission_of_claim(con, unit_code, upload.claim_key) is None]
         files = reading.outbox_files(self.data_dir / "outbox" / unit_code)
         notices = [item for item in files if "调度核实通知" in item.name]
         return self.render(request, "unit.html", session=session, unit_code=unit_code, unit=units()[unit_code],
-                           records=records, files=files, notices=notices, templates=list(TEMPLATES),
+                           records=records, pending=pending, files=files, notices=notices, templates=list(TEMPLATES),
                            max_mb=self.max_file_bytes // 2**20, report_day=self.report_day())
 
     def _office_home(self, request: Request, session: Session) -> Response:
@@ -135,7 +139,7 @@ class Portal:
         with reading.published(self.data_dir) as con:
             missing = reading.not_reported(con, day)
             latest = reading.latest_by_unit(con)
-        briefing = self.data_dir / "outbox" / "dispatch" / day.isoformat()
+        briefing = briefing_dir(self.data_dir / "outbox", day)
         return self.render(request, "office.html", session=session, day=day, missing=missing, latest=latest,
                            briefing=reading.outbox_files(briefing), published=con is not None)
 
@@ -239,8 +243,8 @@ class Portal:
         session = self._viewer(request)
         if not session.account.office:
             raise HTTPException(404)
-        day = self.report_day().isoformat()
-        path = reading.outbox_file(self.data_dir / "outbox" / "dispatch" / day, request.path_params["name"])
+        path = reading.outbox_file(briefing_dir(self.data_dir / "outbox", self.report_day()),
+                                   request.path_params["name"])
         if path is None:
             raise HTTPException(404)
         return _download(path)

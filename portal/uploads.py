@@ -96,5 +96,13 @@ def load_upload(data_dir: Path, unit_code: str, upload_id: str) -> Upload | None
     return Upload(**content)
 
 
+def recent_uploads(data_dir: Path, unit_code: str, limit: int = 10) -> list[Upload]:
+    """A unit's latest uploads, newest first."""
+    folder = uploads_dir(data_dir, unit_code)
+    paths = sorted(folder.glob("*.json"), key=lambda path: path.stat().st_mtime, reverse=True)[:limit] \
+        if folder.is_dir() else []
+    return [upload for path in paths if (upload := load_upload(data_dir, unit_code, path.stem)) is not None]
+
+
 def new_upload_id() -> str:
     return secrets.token_urlsafe(12)  # 16 characters of [A-Za-z0-9_-]

@@ -52,9 +52,11 @@ def served(tmp_path_factory):
     assert uploaded.status_code == 303
     precheck_url = uploaded.headers["location"]
     precheck_page = ls.get(precheck_url)
+    waiting_home = ls.get("/")
     assert run_pipeline(data_dir, TODAY)
     (submission_id,) = query(data_dir, "SELECT submission_id FROM core.submission WHERE unit_code = 'LS'")[0]
     return dict(data_dir=data_dir, ls=ls, precheck_url=precheck_url, precheck_page=precheck_page.text,
+                waiting_home=waiting_home.text,
                 submission_id=submission_id, workbook=workbook)
 
 
@@ -78,8 +80,10 @@ def test_precheck_then_receipt_says_the_same(served):
     download = ls.get(f"/outbox/LS/{quote(annotated)}")
     assert download.status_code == 200 and download.content[:2] == b"PK"
     assert "attachment" in download.headers["content-disposition"]
+    waiting = served["waiting_home"].split('id="pending"')[1].split("</section>")[0]
+    assert "连山区台账.xlsx" in waiting and served["precheck_url"] in waiting and "部分接收" in waiting
     home = ls.get("/")
-    assert served["submission_id"] in home.text and "连山区台账.xlsx" in home.text
+    assert served["submission_id"] in home.text and "连山区台账.xlsx" in home.text and 'id="pending"' not in home.text
     template = ls.get(f"/templates/{quote('县区园区报送模板.xlsx')}")
     assert template.status_code == 200 and template.content[:2] == b"PK"
 
