@@ -18,6 +18,7 @@ from urllib.parse import quote
 from itsdangerous import BadSignature, TimestampSigner
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, RedirectResponse, Response
@@ -92,7 +93,8 @@ class Portal:
         sent, after = str(form.get("csrf", "")), _local_path(str(form.get("next", "/")))
         if not sent or sent != request.cookies.get(LOGIN_CSRF_COOKIE) or not self._signed(sent, 3600):
             return self._login_form(request, "页面已过期，请重新输入后登录。", 400, after)
-        result = self.store.login(str(form.get("unit", "")), str(form.get("password", "")))
+        # Argon2 takes its time and memory on purpose: off the event loop, like the pre-check
+        result = await run_in_threadpool(self.store.login, str(form.get("unit", "")), str(form.get("password", "")))
         if result.locked_minutes:
             return self._login_form(
                 request, f"该账号连续 {MAX_FAILURES} 次密码错误，已暂时锁定，请约 {result.locked_minutes} 分钟后再试；"
@@ -173,7 +175,7 @@ class Portal:
             self.on_upload(unit_code, path.name)
         started = time.perf_counter()
         try:
-            checked = self._precheck(unit_code, path.name, content)
+            checked = await run_in_threadpool(self._precheck, unit_code, path.name, content)
         except Exception:  # a failure of ours (an unreadable warehouse …): the file is in, the receipt will come
             LOG.exception("pre-check of %s/%s failed", unit_code, path.name)
             checked: dict = {"failed": True}
