@@ -131,6 +131,8 @@ class UsageError(Exception):
 ARGPARSE_MESSAGES = (
     (r"the following arguments are required: command", "缺少子命令（可用：{commands}）"),
     (r"argument command: invalid choice: '(?P<value>.*)' \(choose from .*\)", "没有子命令“{value}”（可用：{commands}）"),
+    (r"the following arguments are required: action", "缺少操作（可用：set、list、disable）"),
+    (r"argument action: invalid choice: '(?P<value>.*)' \(choose from .*\)", "没有操作“{value}”（可用：set、list、disable）"),
     (r"the following arguments are required: (?P<names>.+)", "缺少参数 {names}"),
     (r"argument (?P<name>\S+): expected one argument", "参数 {name} 后面缺少取值"),
     (r"unrecognized arguments: (?P<values>.+)", "不认识的参数 {values}"),

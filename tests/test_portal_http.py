@@ -285,7 +285,8 @@ def test_account_command(tmp_path, monkeypatch, capsys):
     for args, password, said in [(("set", "NOPE"), "a-long-password", "没有单位代码“NOPE”"),
                                  (("set", "LS"), "short", "密码至少 8 个字符"),
                                  (("set",), "a-long-password", "二者取一"),
-                                 (("disable", "NOPE"), "", "没有账号“NOPE”")]:
+                                 (("disable", "NOPE"), "", "没有账号“NOPE”"),
+                                 (("frob",), "", "没有操作“frob”（可用：set、list、disable）")]:
         code, _, err = diaodu(*args, password=password)
         assert code == 2 and said in err and "Traceback" not in err, args
         assert len(err.strip().splitlines()) == 1
