@@ -34,8 +34,8 @@ HELD = ("inbox", "state/processing")
 # Copied afterwards, relative to the data directory (folders whole, patterns as globs). Left out: the
 # working and published warehouse files (the snapshot replaces both), Dagster's run history under
 # dagster/ (see README), logs/ and backups/.
-LIVE = ("diaodu-data.toml", "archive", "outbox", "quarantine", "accounts*", "contacts.csv", "dagster.yaml",
-        "workspace.yaml", "dagster/*.yaml")
+LIVE = ("diaodu-data.toml", "archive", "outbox", "quarantine", "accounts*", "state/portal/accounts.json",
+        "contacts.csv", "dagster.yaml", "workspace.yaml", "dagster/*.yaml")
 NAME_PREFIX, NAME_SUFFIX = "diaodu-backup-", ".tar.gz"
 STABLE_ATTEMPTS = 3
 

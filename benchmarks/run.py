@@ -660,6 +660,9 @@ def table(results: dict) -> str:
                      f"in-process run {seconds(base)}" if base else "—",
                      f"{lat['median_s'] / base:.0f}×" if base else "—", "< 10 s",
                      met(lat["median_s"] < TARGETS["latency_s"])))
+    from benchmarks.portal_latency import portal_rows  # after REPO is on sys.path
+
+    rows += portal_rows(results, seconds, met)
     for fmt, label in (("csv", ".csv"), ("xlsx", ".xlsx")):
         if fmt in ingest:
             peak = ingest[fmt]["peak_rss"]
@@ -770,6 +773,10 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(inline, ignore_errors=True)
             results["latency_in_process_s"] = run_worker("inline", 300, work=str(inline),
                                                          projects=size["latency_projects"])["seconds"]
+            from benchmarks.portal_latency import measure_portal_latency
+
+            results["portal_latency"] = measure_portal_latency(work / "portal_latency", size["latency_files"],
+                                                               size["latency_projects"], 180)
     finally:
         results["wall_s"] = time.perf_counter() - begun
         if args.json:

@@ -107,6 +107,17 @@ def process_batch(
             result.resumed += 1
         else:
             submissions.append(_receive(claimed, con, data_dir, max_file_bytes))
+    read_and_judge(submissions, con, data_dir, max_file_bytes, today)
+    for submission in submissions:
+        record, findings, conflicts = _merge(submission, con, batch_id)
+        _finish(submission.file, record, findings, conflicts, data_dir, max_file_bytes, result, submission.grids)
+    return result
+
+
+def read_and_judge(submissions: list[Submission], con: duckdb.DuckDBPyConnection, data_dir: Path,
+                   max_file_bytes: int, today: date) -> None:
+    """Reads and judges received files, writing nothing: the batch, and the portal's pre-check of an
+    upload against the published warehouse, go through this one door."""
     _mark_batch_duplicates(submissions)
     for submission in submissions:
         if submission.duplicate_of is None and not submission.returned_whole:
@@ -116,10 +127,6 @@ def process_batch(
                 _unforeseen(submission, error)
             failpoints.reach("parsing")
     _judge_all(submissions, con)
-    for submission in submissions:
-        record, findings, conflicts = _merge(submission, con, batch_id)
-        _finish(submission.file, record, findings, conflicts, data_dir, max_file_bytes, result, submission.grids)
-    return result
 
 
 def _merge(submission: Submission, con: duckdb.DuckDBPyConnection,
@@ -127,11 +134,11 @@ def _merge(submission: Submission, con: duckdb.DuckDBPyConnection,
     """Merges a judged submission; when the merge itself fails (a bug of ours), the file is recorded
     as not taken in, with the failure, so nothing of it is half-merged and the batch goes on."""
     try:
-        record, findings = _record(submission, last_seq(con) + 1, batch_id)
+        record, findings = submission_record(submission, last_seq(con) + 1, batch_id)
         findings, conflicts = merge_submission(con, record, findings, _accepted(submission))
     except Exception as error:  # merge_submission rolled its transaction back
         _unforeseen(submission, error)
-        record, findings = _record(submission, last_seq(con) + 1, batch_id)
+        record, findings = submission_record(submission, last_seq(con) + 1, batch_id)
         findings, conflicts = merge_submission(con, record, findings, {})
     return record, findings, conflicts
 
@@ -324,7 +331,7 @@ def _accepted(submission: Submission) -> dict[str, pl.DataFrame]:
     return {key: pl.concat(frames) for key, frames in accepted.items()}
 
 
-def _record(submission: Submission, seq: int, batch_id: str) -> tuple[SubmissionRecord, pl.DataFrame]:
+def submission_record(submission: Submission, seq: int, batch_id: str) -> tuple[SubmissionRecord, pl.DataFrame]:
     item = submission.file
     submission_id = f"S{seq:06d}-{item.unit_code}-{submission.sha256[:8]}"
     if submission.duplicate_of is not None:

@@ -28,6 +28,7 @@ from diaodu.pipelines.instance import instance_for
 from diaodu.pipelines.launcher import in_process_tags
 from diaodu.pipelines.partitions import report_date_range, report_date_range_tags, up_to_today
 from diaodu.pipelines.terminal import QUIET, warn
+from diaodu.portal.accounts import AccountError
 from diaodu.returns.receipts import OUTCOME_LABELS
 from diaodu.schemas.reference import local_today
 from diaodu.warehouse.merge import last_seq
@@ -130,6 +131,8 @@ class UsageError(Exception):
 ARGPARSE_MESSAGES = (
     (r"the following arguments are required: command", "缺少子命令（可用：{commands}）"),
     (r"argument command: invalid choice: '(?P<value>.*)' \(choose from .*\)", "没有子命令“{value}”（可用：{commands}）"),
+    (r"the following arguments are required: action", "缺少操作（可用：set、list、disable）"),
+    (r"argument action: invalid choice: '(?P<value>.*)' \(choose from .*\)", "没有操作“{value}”（可用：set、list、disable）"),
     (r"the following arguments are required: (?P<names>.+)", "缺少参数 {names}"),
     (r"argument (?P<name>\S+): expected one argument", "参数 {name} 后面缺少取值"),
     (r"unrecognized arguments: (?P<values>.+)", "不认识的参数 {values}"),
@@ -215,6 +218,28 @@ def _serve(args: argparse.Namespace) -> int:
     return serve(open_data_dir(args.data_dir).root, args.dagster_port, args.portal_port, args.viewer_port)
 
 
+def _portal(args: argparse.Namespace) -> int:
+    from diaodu.pipelines.portal import serve_portal
+
+    return serve_portal(args.data_dir, args.host, args.port, args.dagster_url)
+
+
+def _account(args: argparse.Namespace) -> int:
+    from diaodu.pipelines.portal import disable_account, list_accounts, set_account
+
+    if args.data_dir is None:
+        raise UsageError("缺少参数 --data-dir（或设置环境变量 DIAODU_DATA_DIR）")
+    if args.action == "list":
+        list_accounts(args.data_dir)
+    elif args.action == "disable":
+        disable_account(args.data_dir, args.name)
+    elif (args.name is None) == (args.office is None):
+        raise UsageError("请给出单位代码（diaodu account set UNIT）或办公室账号名（--office NAME），二者取一")
+    else:
+        set_account(args.data_dir, args.office or args.name, office=args.office is not None)
+    return 0
+
+
 def _status(args: argparse.Namespace) -> int:
     from diaodu.pipelines.status import status
 
@@ -231,7 +256,7 @@ def _template(args: argparse.Namespace) -> int:
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "demo": _demo, "init": _init, "run": _run, "replay": _replay, "backup": _backup, "restore": _restore,
-    "serve": _serve, "status": _status, "template": _template}
+    "serve": _serve, "status": _status, "template": _template, "portal": _portal, "account": _account}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -259,8 +284,24 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the Dagster code server, webserver and daemon, supervised")
     serve.add_argument("--data-dir", type=Path, required=True)
     serve.add_argument("--dagster-port", type=int, default=3000, help="the webserver's port on 127.0.0.1")
-    serve.add_argument("--portal-port", type=int, default=8070, help="the unit portal's port (not built yet)")
+    serve.add_argument("--portal-port", type=int, default=8070, help="the unit portal's port on 127.0.0.1")
     serve.add_argument("--viewer-port", type=int, default=None, help="also a read-only webserver for viewers")
+    portal = commands.add_parser("portal", help="serve the unit portal (uploads, receipts, returned copies)")
+    portal.add_argument("--data-dir", type=Path, required=True)
+    portal.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1: put a TLS reverse proxy in front")
+    portal.add_argument("--port", type=int, default=8070)
+    portal.add_argument("--dagster-url", default=None,
+                        help="the Dagster webserver, e.g. http://127.0.0.1:3000: launch an upload's run at once")
+    account = commands.add_parser("account", help="the portal's accounts: set (password on stdin), list, disable")
+    actions = account.add_subparsers(dest="action", required=True)
+    account_data_dir = _Parser(add_help=False)
+    account_data_dir.add_argument("--data-dir", type=Path, default=os.environ.get("DIAODU_DATA_DIR"))
+    account_set = actions.add_parser("set", parents=[account_data_dir], help="set a unit's or an office account's password")
+    account_set.add_argument("name", nargs="?", help="the unit code")
+    account_set.add_argument("--office", default=None, help="an office account's name (sees every unit)")
+    actions.add_parser("list", parents=[account_data_dir], help="every account, never a password")
+    account_disable = actions.add_parser("disable", parents=[account_data_dir], help="disable and end its sessions")
+    account_disable.add_argument("name")
     status = commands.add_parser("status", help="whether the served services are up; non-zero when unhealthy")
     status.add_argument("--data-dir", type=Path, required=True)
     return parser
@@ -270,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
         return COMMANDS[args.command](args)
-    except (UsageError, NotADataDirectory) as error:
+    except (UsageError, NotADataDirectory, AccountError) as error:
         print(f"diaodu: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -1,7 +1,8 @@
 """Sensors.
 
 `inbox_sensor`: a new or changed file in inbox/<UNIT>/ that has stopped growing triggers one run
-for all such files. The run key is the files' names, sizes and modification times, so a file is
+for all such files (but for those a queued or running run names already: an upload the portal
+launched a run for at once). The run key is the files' names, sizes and modification times, so a file is
 processed once; processed files leave the inbox (they are archived by content hash).
 
 `stale_rollup_sensor`: a late or corrected file for an earlier report date re-materialises that
@@ -42,7 +43,10 @@ def inbox_sensor(context: dg.SensorEvaluationContext, settings: DiaoduSettings) 
     abandoned = _abandoned_claims(context.instance, settings.root, now)
     settled: list[tuple[str, int, int]] = []  # (<UNIT>/<file name>, size, mtime in ns)
     unsettled: list[tuple[str, int, int]] = []
+    launched = _files_of_unfinished_runs(context.instance)
     for item in files:
+        if f"{item.unit_code}/{item.name}" in launched:  # the portal has launched its run already
+            continue
         try:
             stat = item.path.stat()
         except FileNotFoundError:  # a running job claimed it between the scan and now
@@ -67,6 +71,16 @@ def inbox_sensor(context: dg.SensorEvaluationContext, settings: DiaoduSettings) 
         tags={"diaodu/files": str(len(settled))} | ({ABANDONED_TAG: claims_tag} if abandoned else {})
         | ({"diaodu/sample": sample_note(sample)} if sample else {}),
     )
+
+
+def _files_of_unfinished_runs(instance: dg.DagsterInstance) -> set[str]:
+    """The inbox files that queued or running ingest runs name (`<UNIT>/<file name>`)."""
+    runs = instance.get_runs(dg.RunsFilter(job_name=ingest_job.name, statuses=UNFINISHED_RUN_STATUSES))
+    named: set[str] = set()
+    for run in runs:
+        config: dict = dict(run.run_config or {})
+        named.update(config.get("ops", {}).get("submissions", {}).get("config", {}).get("files") or [])
+    return named
 
 
 def _abandoned_claims(instance: dg.DagsterInstance, data_dir: Path, now: float) -> list[str]:

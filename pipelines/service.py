@@ -95,10 +95,12 @@ def dagster_services(data_dir: Path, dagster_port: int, grpc_port: int,
     ] + (viewer if viewer_port else [])
 
 
-def portal_service(data_dir: Path, portal_port: int) -> ServiceSpec | None:
-    """The unit portal (issue 13): it does not exist yet, so nothing is started on `portal_port`.
-    When it does, its ServiceSpec is returned here and `diaodu serve` supervises it like the others."""
-    return None
+def portal_service(data_dir: Path, portal_port: int, dagster_port: int) -> ServiceSpec:
+    """The unit portal, on 127.0.0.1 (the office's reverse proxy puts TLS in front of it); it launches
+    each upload's ingest run through the webserver at once."""
+    return ServiceSpec("portal", [_bin("diaodu"), "portal", "--data-dir", str(data_dir.resolve()),
+                                  "--port", str(portal_port), "--dagster-url", f"http://127.0.0.1:{dagster_port}"],
+                       dict(os.environ), portal_port)
 
 
 class Supervisor:
@@ -214,10 +216,11 @@ def serve(data_dir: Path, dagster_port: int, portal_port: int, viewer_port: int 
             print(f"该数据目录已有 diaodu serve 在运行：{data_dir.resolve()}", file=sys.stderr)
             return 1
         specs = dagster_services(data_dir, dagster_port, free_port(), viewer_port)
-        portal = portal_service(data_dir, portal_port)
-        supervisor = Supervisor(specs + ([portal] if portal else []), log_dir(data_dir), state / "services.json")
+        supervisor = Supervisor(specs + [portal_service(data_dir, portal_port, dagster_port)], log_dir(data_dir),
+                                state / "services.json")
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: supervisor.stopping.set())
-        print(f"Dagster 界面：http://127.0.0.1:{dagster_port}（仅本机；日志：{log_dir(data_dir)}）", flush=True)
+        print(f"Dagster 界面：http://127.0.0.1:{dagster_port}，报送平台：http://127.0.0.1:{portal_port}"
+              f"（仅本机；日志：{log_dir(data_dir)}）", flush=True)
         supervisor.run()
     return 0

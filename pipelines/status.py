@@ -20,7 +20,8 @@ from diaodu.pipelines.service import port_open, run_dir
 from diaodu.schemas import reference
 
 SERVICE_LABELS = {"code-server": "代码服务（dagster api grpc）", "webserver": "Dagster 界面（webserver）",
-                  "daemon": "守护进程（dagster-daemon）", "viewer": "只读界面（webserver --read-only）"}
+                  "daemon": "守护进程（dagster-daemon）", "viewer": "只读界面（webserver --read-only）",
+                  "portal": "报送平台（diaodu portal）"}
 
 
 @dataclass(frozen=True)

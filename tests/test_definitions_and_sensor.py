@@ -124,6 +124,22 @@ def test_the_submissions_description_keeps_its_paths_in_the_ui(tmp_path):
     assert "inbox/<UNIT>/" in (spec.description or "") and "<" not in outside_code
 
 
+def test_a_file_whose_run_the_portal_launched_is_not_requested_again(data_dir):
+    from dagster._core.test_utils import create_run_for_test
+
+    with dg.instance_for_test() as instance:
+        _drop(data_dir)
+        _drop(data_dir, "手续.csv")
+        config = {"ops": {"submissions": {"config": {"files": ["LS/项目.csv"]}}}}
+        launched = create_run_for_test(instance, job_name="ingest_job", status=dg.DagsterRunStatus.STARTED,
+                                       run_config=config)
+        request = _tick(data_dir, instance)
+        assert request.run_config["ops"]["submissions"]["config"]["files"] == ["LS/手续.csv"]
+        instance.report_run_failed(launched)  # a run that ended without taking it: the sensor takes it up
+        request = _tick(data_dir, instance)
+        assert sorted(request.run_config["ops"]["submissions"]["config"]["files"]) == ["LS/手续.csv", "LS/项目.csv"]
+
+
 def test_claims_of_a_run_that_ended_are_taken_up_at_once_and_retried_a_few_times(data_dir):
     from dagster._core.test_utils import create_run_for_test
 

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.request import urlopen
 
 import psycopg2
 import pytest
@@ -108,7 +109,7 @@ def served(tmp_path: Path, postgres_url: str):
     arm = tmp_path / "pause-armed"
     env = dict(os.environ, DAGSTER_PG_URL=postgres_url, DIAODU_PAUSE_AT=f"mid_merge:{arm}")
     command = [sys.executable, "-m", "diaodu.pipelines.cli", "serve", "--data-dir", str(data_dir),
-               "--dagster-port", str(free_port()), "--viewer-port", str(free_port())]
+               "--dagster-port", str(free_port()), "--viewer-port", str(free_port()), "--portal-port", str(free_port())]
     serve = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         yield serve, data_dir, arm
@@ -131,6 +132,8 @@ def test_served_on_postgres_survives_killed_processes_and_stops_on_sigterm(serve
     assert not list((data_dir / "dagster").glob("*.db"))  # no SQLite history beside it
     healthy = wait_for("every service up", lambda: (report := status(data_dir)).returncode == 0 and report)
     assert "最近回执" in healthy.stdout and "_甲_" in healthy.stdout and "排队中的运行：0 个" in healthy.stdout
+    with urlopen(f"http://127.0.0.1:{services(data_dir)['portal']['port']}/login") as login:  # the unit portal
+        assert login.status == 200 and "账号" in login.read().decode()
 
     daemon = services(data_dir)["daemon"]["pid"]
     os.kill(daemon, signal.SIGKILL)
