@@ -46,6 +46,27 @@ def city() -> City:
     return City(row["city_code"], row["city_name"], row["timezone"], date.fromisoformat(row["campaign_start"]))
 
 
+@dataclass(frozen=True)
+class Supervision:
+    """督办 settings (city.csv; these defaults where a column is absent or empty)."""
+
+    level1_workdays: int = 3  # red this many working days: 一级 (pressed on the bureau and the unit)
+    level2_workdays: int = 10  # red this many working days: 二级 (包保领导 and the leading-group office)
+    reply_workdays: int = 2  # a 督办单's reply deadline, in working days after its issue date
+    order_prefix: str = "葫调督"  # order numbers read 葫调督〔2023〕第5号
+    leader_weekday: int = 0  # 包保领导 weekly pages: Monday (0), or the first working day after it
+
+    def order_number(self, year: int, seq: int) -> str:
+        return f"{self.order_prefix}〔{year}〕第{seq}号"
+
+
+@cache
+def supervision() -> Supervision:
+    row = _rows("city.csv")[0]
+    given = {name: row[name] for name in Supervision.__dataclass_fields__ if (row.get(name) or "").strip()}
+    return Supervision(**{name: value if name == "order_prefix" else int(value) for name, value in given.items()})
+
+
 @cache
 def units() -> dict[str, Unit]:
     return {
