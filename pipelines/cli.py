@@ -229,9 +229,28 @@ def _template(args: argparse.Namespace) -> int:
     return 0
 
 
+def _chart(args: argparse.Namespace) -> int:
+    from diaodu.dispatch.supervision import NoChart, latest_report_date, write_project_chart
+
+    data_dir = open_data_dir(args.data_dir)
+    warehouse = Warehouse(data_dir.root)
+    if not warehouse.published_path.exists():
+        raise UsageError(f"{data_dir.root} 还没有仓库：先运行 diaodu run")
+    with warehouse.reading() as con:
+        as_of = args.as_of or latest_report_date(con)
+        if as_of is None:
+            raise UsageError("仓库中还没有汇总的填报日期：先运行 diaodu run")
+        out = args.out or data_dir.root / "outbox" / "charts" / f"{args.project_code}_节点图_{as_of}.html"
+        try:
+            print(write_project_chart(con, args.project_code, as_of, out))
+        except NoChart as missing:
+            raise UsageError(str(missing)) from None
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "demo": _demo, "init": _init, "run": _run, "replay": _replay, "backup": _backup, "restore": _restore,
-    "serve": _serve, "status": _status, "template": _template}
+    "serve": _serve, "status": _status, "template": _template, "chart": _chart}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -263,6 +282,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--viewer-port", type=int, default=None, help="also a read-only webserver for viewers")
     status = commands.add_parser("status", help="whether the served services are up; non-zero when unhealthy")
     status.add_argument("--data-dir", type=Path, required=True)
+    chart = commands.add_parser("chart", help="one project's node chart (挂图) as an HTML page")
+    chart.add_argument("project_code")
+    chart.add_argument("--data-dir", type=Path, required=True)
+    chart.add_argument("--as-of", type=_report_date, default=None, help="YYYY-MM-DD (default: the latest report date)")
+    chart.add_argument("--out", type=Path, default=None, help="default: <data dir>/outbox/charts/<code>_节点图_<date>.html")
     return parser
 
 
