@@ -6,6 +6,7 @@ printed by headless Chromium, and a replay gives the same marts."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -226,6 +227,8 @@ def test_chromium_prints_the_supervision_section_and_a_node_chart(campaign, tmp_
     assert re.search(r"今日", text)
 
 
+# Replaying the 17 dates is ~40 Dagster runs (5–6 minutes on the 2-core machine): run with DIAODU_SLOW_TESTS=1.
+@pytest.mark.skipif(not os.environ.get("DIAODU_SLOW_TESTS"), reason="slow: set DIAODU_SLOW_TESTS=1")
 def test_replay_gives_the_same_orders_and_states(campaign, tmp_path):
     target = tmp_path / "replayed"
     assert main(["replay", "--data-dir", str(campaign), "--into", str(target)]) == 0
