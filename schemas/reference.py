@@ -56,15 +56,22 @@ class Supervision:
     order_prefix: str = "葫调督"  # order numbers read 葫调督〔2023〕第5号
     leader_weekday: int = 0  # 包保领导 weekly pages: Monday (0), or the first working day after it
 
-    def order_number(self, year: int, seq: int) -> str:
-        return f"{self.order_prefix}〔{year}〕第{seq}号"
-
 
 @cache
 def supervision() -> Supervision:
-    row = _rows("city.csv")[0]
-    given = {name: row[name] for name in Supervision.__dataclass_fields__ if (row.get(name) or "").strip()}
-    return Supervision(**{name: value if name == "order_prefix" else int(value) for name, value in given.items()})
+    row = {name: value.strip() for name, value in _rows("city.csv")[0].items() if value and value.strip()}
+    default = Supervision()
+
+    def number(name: str, fallback: int) -> int:
+        return int(row[name]) if name in row else fallback
+
+    return Supervision(
+        level1_workdays=number("level1_workdays", default.level1_workdays),
+        level2_workdays=number("level2_workdays", default.level2_workdays),
+        reply_workdays=number("reply_workdays", default.reply_workdays),
+        order_prefix=row.get("order_prefix", default.order_prefix),
+        leader_weekday=number("leader_weekday", default.leader_weekday),
+    )
 
 
 @cache

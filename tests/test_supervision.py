@@ -18,7 +18,7 @@ import pytest
 from diaodu.pipelines.cli import main
 from diaodu.pipelines.data_dir import init_data_dir
 from tests.conftest import PROCEDURE_HEADER, PROJECT_HEADER, mart_tables, query, write_csv
-from tests.test_briefing import CHROMIUM, page
+from tests.test_briefing import CHROMIUM, _Tables, page
 
 A = "2022-211402-26-03-000101"  # 连山区
 B = "2022-211403-26-03-000202"  # 龙港区
@@ -225,6 +225,32 @@ def test_chromium_prints_the_supervision_section_and_a_node_chart(campaign, tmp_
     # The node chart's texts are real text in the PDF: the projects, procedures and marks.
     assert "项目节点图" in text and "龙港港区码头项目" in text and "计划开工 4/1" in text
     assert re.search(r"今日", text)
+
+
+def _leader_page(data_dir: Path, day: str, leader: str) -> tuple[str, dict[str, list[list[str]]]]:
+    html = (data_dir / "outbox" / "leaders" / day / f"{leader}.html").read_text(encoding="utf-8")
+    parser = _Tables()
+    parser.feed(html)
+    return html, {sheet: rows[1:] for sheet, rows in parser.tables.items()}
+
+
+def test_each_leader_gets_a_weekly_page_of_their_own_projects(campaign):
+    # Mondays, and in the festival week the first working day after its Monday: the make-up Saturday.
+    assert sorted(path.name for path in (campaign / "outbox" / "leaders").iterdir()) == [
+        "2023-01-09", "2023-01-16", "2023-01-28", "2023-01-30"]
+    assert sorted(path.name for path in (campaign / "outbox" / "leaders" / "2023-01-30").iterdir()) == [
+        "张副市长.html", "张副市长.xlsx", "李副市长.html", "李副市长.xlsx"]
+    html, tables = _leader_page(campaign, "2023-01-30", "李副市长")
+    assert B not in html and "龙港港区码头项目" not in html  # another leader's project
+    assert [row[2:4] + row[7:8] for row in tables["手续"]] == [
+        ["立项", "已办结", ""], ["能评", "正办理", "二级"], ["环评", "已办结", ""]]
+    # Against Friday 1-20 (the latest report date a week before): 能评 rose, 环评 was done.
+    assert [row[2:] for row in tables["本周变化"]] == [
+        ["能评", "正办理", "正办理", "红", "红", "一级", "二级"], ["环评", "正办理", "已办结", "红", "绿", "一级", ""]]
+    assert [row[1] for row in tables["督办事项"]] == [ORDER.format(1), ORDER.format(4)]
+    assert html.count('class="node-chart"') == 1
+    _, tables = _leader_page(campaign, "2023-01-30", "张副市长")
+    assert [row[1] + row[6] for row in tables["督办事项"]] == [ORDER.format(2) + "已回复"]
 
 
 # Replaying the 17 dates is ~40 Dagster runs (5–6 minutes on the 2-core machine): run with DIAODU_SLOW_TESTS=1.
