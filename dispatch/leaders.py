@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import duckdb
@@ -102,7 +102,8 @@ def write_leader_pages(con: duckdb.DuckDBPyConnection, as_of: date, outbox: Path
         staging.write_text(html, encoding="utf-8")
         os.replace(staging, path)
         tables = [block for section in sections for block in section.blocks if isinstance(block, Table)]
-        written += [path, write_workbook(out_dir / f"{stem}.xlsx", title, [], tables)]
+        written += [path, write_workbook(out_dir / f"{stem}.xlsx", title, [], tables,
+                                         created=datetime.combine(as_of, time()))]
     return written
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time
 from pathlib import Path
 
 import duckdb
@@ -178,7 +178,8 @@ def write_orders(con: duckdb.DuckDBPyConnection, as_of: date, outbox: Path) -> l
         staging.write_text(html, encoding="utf-8")
         os.replace(staging, path)
         tables = [block for section in sections for block in section.blocks if isinstance(block, Table)]
-        written += [path, write_workbook(out_dir / f"{stem}.xlsx", title, [], tables)]
+        issued = datetime.combine(order["issue_date"], time())  # the same bytes when the date is written again
+        written += [path, write_workbook(out_dir / f"{stem}.xlsx", title, [], tables, created=issued)]
     return written
 
 

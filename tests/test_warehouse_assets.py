@@ -170,7 +170,9 @@ def test_the_checks_are_blocking_errors(tmp_path):
              graph.get(dg.AssetKey("daily_rollup")).assets_def.check_specs}
     assert {key for key, spec in specs.items() if spec.blocking} == {
         ("rollup/project_status", "one_row_per_grain"), ("rollup/procedure_status", "one_row_per_grain"),
-        ("rollup/problem_status", "one_row_per_grain"), ("rollup/procedure_status", "counts_add_up")}
+        ("rollup/problem_status", "one_row_per_grain"), ("rollup/procedure_status", "counts_add_up"),
+        ("rollup/supervision", "one_row_per_grain"), ("rollup/supervision_order", "one_row_per_grain"),
+        ("rollup/supervision_order_item", "one_row_per_grain")}
 
 
 # ---- stale days: one ranged run -------------------------------------------------------------------
