@@ -65,6 +65,8 @@ def print_summary(data_dir: Path, as_of: date, since_seq: int) -> None:
             "JOIN ref.unit AS u USING (unit_code) WHERE s.seq > ? AND s.outcome IN ('partial', 'returned') "
             "ORDER BY s.seq", [since_seq]).fetchall()
         rows = city_completion(con, as_of)
+        orders = con.execute("SELECT count(*) FROM mart.supervision_orders WHERE as_of_date = ? AND issue_date = ?",
+                             [as_of, as_of]).fetchall()[0][0]
     print("本次处理文件：" + ("，".join(f"{OUTCOME_LABELS[o]} {n} 个" for o, n in outcomes) or "无新文件"))
     for unit_name, file_name, outcome, rejected in returned:
         print(f"  {unit_name}：{file_name} — " + ("整个文件退回" if outcome == "returned" else f"退回 {rejected} 行"))
@@ -77,6 +79,8 @@ def print_summary(data_dir: Path, as_of: date, since_seq: int) -> None:
     print(f"\n仓库（下游工具打开此文件）：{(data_dir / 'warehouse.duckdb').resolve()}")
     print(f"回执与退回标注：{(data_dir / 'outbox').resolve()}/<单位代码>/")
     print(f"一日一调简报：{briefing_dir((data_dir / 'outbox').resolve(), as_of)}/")
+    if orders:
+        print(f"督办单：今日下发 {orders} 份，见各单位的 {(data_dir / 'outbox').resolve()}/<单位代码>/")
     if (no_font := missing_cjk_font()) is not None:  # the page itself names fonts for every system
         print(f"提示：{no_font}")
 
