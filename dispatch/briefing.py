@@ -23,6 +23,7 @@ import polars as pl
 from diaodu.dispatch import charts
 from diaodu.dispatch.data import LEADING_PROCEDURES, BriefingData, read_briefing_data
 from diaodu.dispatch.page import render_page
+from diaodu.dispatch.supervision import node_chart_appendix, supervision_section
 from diaodu.dispatch.tables import (
     Block,
     Column,
@@ -70,8 +71,9 @@ def write_briefing(con: duckdb.DuckDBPyConnection, as_of: date, out_dir: Path) -
     data = read_briefing_data(con, as_of)
     day = data.report_date.row(0, named=True)
     figures = key_figures(data)
-    sections = [headline_section(data, figures), lights_section(data), units_section(data),
-                progress_section(data), disagreements_section(data)]
+    sections = [headline_section(data, figures), lights_section(data), supervision_section(con, as_of),
+                units_section(data), progress_section(data), disagreements_section(data),
+                node_chart_appendix(con, as_of)]
     alerts = []
     if day["calendar_fallback"]:
         alerts.append(Paragraph(

@@ -26,11 +26,16 @@ def _width(table: Table, index: int) -> float:
     return min(max(longest + 2, 8), 48 if column.wide else 30)
 
 
-def write_workbook(path: Path, title: str, figures: list[KeyFigure], tables: list[Table]) -> Path:
+def write_workbook(path: Path, title: str, figures: list[KeyFigure], tables: list[Table],
+                   created: datetime | None = None) -> Path:
+    """`created`: the document's date (default now); a document that must come out byte for byte the same
+    when written again (a 督办单) gives its own."""
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # per process: two runs may write one day's briefing at once
     book = xlsxwriter.Workbook(str(staging), {"strings_to_formulas": False, "strings_to_urls": False,
                                               "strings_to_numbers": False})
+    if created is not None:
+        book.set_properties({"created": created})
     heading = book.add_format({"bold": True, "font_size": 13, "font_color": "#C00000"})
     header = book.add_format({"bold": True, "border": 1, "bg_color": "#EEF1F5", "align": "center",
                               "valign": "vcenter", "text_wrap": True})

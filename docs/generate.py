@@ -27,7 +27,7 @@ from diaodu.intake.cells import as_amount, as_date, as_workdays, as_yes_no, clea
 from diaodu.returns.receipts import findings_document
 from diaodu.schemas import reference
 from diaodu.schemas.findings import build_findings
-from diaodu.schemas.models import PROBLEM, PROCEDURE, PROJECT, SHEETS, SheetSpec
+from diaodu.schemas.models import PROBLEM, PROCEDURE, PROJECT, REPLY, SHEETS, SheetSpec
 from diaodu.schemas.templates import NOTES_HEADER, column_notes
 from diaodu.warehouse.merge import SubmissionRecord
 from diaodu.warehouse.store import SQL_DIR, apply_schema
@@ -45,7 +45,7 @@ WARNING_RULES = {
     "file.extra_columns", "file.sheet_not_allowed", "file.duplicate", "procedure.conflict",
     "project.missing_from_ledger", "procedure.missing_from_ledger",
 }
-RULE_GROUPS = ("file", "cell", "project", "procedure", "problem")
+RULE_GROUPS = ("file", "cell", "project", "procedure", "problem", "reply")
 # How a message's placeholders read in the docs; a new placeholder must be named here.
 PLACEHOLDERS = {
     "column": "〈列名〉", "value": "〈填写的值〉", "detail": "〈具体情况〉", "sheet": "〈表名〉",
@@ -219,6 +219,7 @@ BLOCKS: dict[str, dict[str, Callable[[], str]]] = {
         "sheet-project": lambda: sheet_block(PROJECT),
         "sheet-procedure": lambda: sheet_block(PROCEDURE),
         "sheet-problem": lambda: sheet_block(PROBLEM),
+        "sheet-reply": lambda: sheet_block(REPLY),
         "value-aliases": value_aliases_block,
         "spellings": spellings_block,
         "rules": rules_block,

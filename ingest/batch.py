@@ -26,6 +26,7 @@ from diaodu.ingest.judge import (
     judge_history,
     judge_ledger,
     judge_registrations,
+    judge_replies,
 )
 from diaodu.intake.files import FileRejected, RawGrid, read_grids
 from diaodu.intake.inbox import ClaimedFile
@@ -41,6 +42,7 @@ from diaodu.warehouse.merge import (
     conflict_rows,
     earlier_submission,
     finished_submission,
+    issued_order_items,
     last_seq,
     merge_submission,
     previous_statuses,
@@ -250,7 +252,8 @@ def _judge_all(submissions: list[Submission], con: duckdb.DuckDBPyConnection) ->
     back at what a unit reported before see the warehouse and the unit's files of this batch that
     come before, in report-date then arrival order: as if the unit had sent them one after the other."""
     owners = registered_projects(con)
-    for key in ("project", "procedure", "problem"):
+    orders = issued_order_items(con)
+    for key in ("project", "procedure", "problem", "reply"):
         judged: list[tuple[Submission, SheetJudgement]] = []
         for submission in submissions:
             context = submission.context
@@ -259,7 +262,10 @@ def _judge_all(submissions: list[Submission], con: duckdb.DuckDBPyConnection) ->
             try:
                 judgements = [judge(sheet, context) for sheet in submission.sheets if sheet.spec.key == key]
                 for judgement in judgements:
-                    judge_registrations(judgement, owners)
+                    if key == "reply":  # answers an order: the order's items say which projects it may name
+                        judge_replies(judgement, orders)
+                    else:
+                        judge_registrations(judgement, owners)
             except Exception as error:
                 _unforeseen(submission, error)
                 continue

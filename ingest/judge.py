@@ -188,6 +188,37 @@ def judge_registrations(judgement: SheetJudgement, owners: pl.DataFrame) -> None
     _add_findings(judgement, [(rows.filter(condition), "project_code", rule) for condition, rule in rules])
 
 
+ORDER_NUMBER = r"(\d{4})\D+(\d+)\D*$"  # 葫调督〔2023〕第5号, also written [2023]5号, （2023）第5号 …
+
+
+def judge_replies(judgement: SheetJudgement, orders: pl.DataFrame) -> None:
+    """督办回复 rows against the orders issued (`orders`: merge.issued_order_items): the order must exist
+    and have been issued by the report date, be addressed to this unit, and list the project's procedure.
+    A reply that matches is stored under the order's number as issued, however the clerk wrote it."""
+    unit, report_date = judgement.context.unit, judgement.context.report_date
+    names = {code: found.name for code, found in reference.units().items()}
+    issued = orders.filter(pl.col("issue_date") <= report_date)
+    heads = issued.unique("order_no").select("order_no", "order_year", "order_seq", "unit_code")
+    rows = judgement.accepted.select(
+        "row_number", "project_code", "procedure",
+        order_year=pl.col("order_no").str.extract(ORDER_NUMBER, 1).cast(pl.Int32, strict=False),
+        order_seq=pl.col("order_no").str.extract(ORDER_NUMBER, 2).cast(pl.Int32, strict=False),
+    ).join(heads.rename({"order_no": "issued_no"}), on=["order_year", "order_seq"], how="left")
+    rows = rows.with_columns(detail=pl.col("unit_code").replace_strict(names, default=None, return_dtype=pl.String))
+    on_order = rows.join(issued.select(issued_no="order_no", project_code="project_code", procedure="procedure",
+                                       listed=pl.lit(True)), on=["issued_no", "project_code", "procedure"], how="left")
+    ours = pl.col("unit_code") == unit.code
+    _add_findings(judgement, [
+        (rows.filter(pl.col("issued_no").is_null()), "order_no", "reply.unknown_order"),
+        (rows.filter(pl.col("issued_no").is_not_null() & ~ours), "order_no", "reply.other_unit_order"),
+        (on_order.filter(ours & pl.col("listed").is_null()).with_columns(detail=pl.col("issued_no")),
+         "procedure", "reply.item_not_on_order"),
+    ])
+    canonical = rows.select("row_number", "issued_no")
+    judgement.typed = judgement.typed.join(canonical, on="row_number", how="left").with_columns(
+        order_no=pl.coalesce("issued_no", "order_no")).drop("issued_no")
+
+
 def judge_history(judgement: SheetJudgement, previous: pl.DataFrame) -> None:
     """A procedure this unit reported 已办结 before (`previous`: project_code, procedure, status)
     may only go back to not done with a note (备注) saying why."""

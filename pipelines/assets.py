@@ -11,6 +11,8 @@ import polars as pl
 
 from diaodu.dispatch import briefing_dir, write_briefing
 from diaodu.dispatch import data as dispatch_data
+from diaodu.dispatch import leaders as dispatch_leaders
+from diaodu.dispatch import supervision as dispatch_supervision
 from diaodu.ingest.batch import BatchResult, process_batch
 from diaodu.intake.inbox import claim, leftover_claims, quarantine, scan_inbox
 from diaodu.pipelines.notices import record_returned
@@ -132,7 +134,9 @@ def _ingest_checks(result: BatchResult) -> Iterator[dg.AssetCheckResult]:
     partitions_def=daily_report_dates,
     backfill_policy=dg.BackfillPolicy.single_run(),
     # The views its queries name, and the step that reports them (views have no step of their own).
-    deps=[DAILY_ROLLUP, *views_read_by(Path(dispatch_data.__file__).read_text(encoding="utf-8"))],
+    deps=[DAILY_ROLLUP, *views_read_by("\n".join(Path(str(module.__file__)).read_text(encoding="utf-8")
+                                                 for module in (dispatch_data, dispatch_supervision,
+                                                                dispatch_leaders)))],
     description="The 一日一调简报 of the report date, from the mart views: an HTML page (self-contained, prints "
     "on A4) and a workbook with the same tables, in outbox/dispatch/<date>/.",
 )
@@ -140,6 +144,8 @@ def daily_briefing(context: dg.AssetExecutionContext, settings: DiaoduSettings) 
     days = [date.fromisoformat(key) for key in context.partition_keys]
     with settings.warehouse().reading() as con:  # the published marts, as any reader sees them
         written = [(as_of, write_briefing(con, as_of, briefing_dir(settings.outbox, as_of))) for as_of in days]
+        orders = [path for as_of in days for path in dispatch_supervision.write_orders(con, as_of, settings.outbox)]
+        leaders = [path for as_of in days for path in dispatch_leaders.write_leader_pages(con, as_of, settings.outbox)]
     for as_of, files in written:
         if files.calendar_fallback:
             context.log.warning(f"{as_of}: the briefing says its lights were judged partly on the "
@@ -154,4 +160,6 @@ def daily_briefing(context: dg.AssetExecutionContext, settings: DiaoduSettings) 
         "red": files.red,
         "yellow": files.yellow,
         "calendar_fallback": files.calendar_fallback,
+        "supervision_order_files": len(orders),
+        "leader_page_files": len(leaders),
     })

@@ -66,6 +66,8 @@ def print_summary(data_dir: Path, as_of: date, since_seq: int) -> None:
             "JOIN ref.unit AS u USING (unit_code) WHERE s.seq > ? AND s.outcome IN ('partial', 'returned') "
             "ORDER BY s.seq", [since_seq]).fetchall()
         rows = city_completion(con, as_of)
+        orders = con.execute("SELECT count(*) FROM mart.supervision_orders WHERE as_of_date = ? AND issue_date = ?",
+                             [as_of, as_of]).fetchall()[0][0]
     print("本次处理文件：" + ("，".join(f"{OUTCOME_LABELS[o]} {n} 个" for o, n in outcomes) or "无新文件"))
     for unit_name, file_name, outcome, rejected in returned:
         print(f"  {unit_name}：{file_name} — " + ("整个文件退回" if outcome == "returned" else f"退回 {rejected} 行"))
@@ -78,6 +80,8 @@ def print_summary(data_dir: Path, as_of: date, since_seq: int) -> None:
     print(f"\n仓库（下游工具打开此文件）：{(data_dir / 'warehouse.duckdb').resolve()}")
     print(f"回执与退回标注：{(data_dir / 'outbox').resolve()}/<单位代码>/")
     print(f"一日一调简报：{briefing_dir((data_dir / 'outbox').resolve(), as_of)}/")
+    if orders:
+        print(f"督办单：今日下发 {orders} 份，见各单位的 {(data_dir / 'outbox').resolve()}/<单位代码>/")
     if (no_font := missing_cjk_font()) is not None:  # the page itself names fonts for every system
         print(f"提示：{no_font}")
 
@@ -254,9 +258,29 @@ def _template(args: argparse.Namespace) -> int:
     return 0
 
 
+def _chart(args: argparse.Namespace) -> int:
+    from diaodu.dispatch.supervision import NoChart, latest_report_date, write_project_chart
+
+    data_dir = open_data_dir(args.data_dir)
+    warehouse = Warehouse(data_dir.root)
+    if not warehouse.published_path.exists():
+        raise UsageError(f"{data_dir.root} 还没有仓库：先运行 diaodu run")
+    with warehouse.reading() as con:
+        as_of = args.as_of or latest_report_date(con)
+        if as_of is None:
+            raise UsageError("仓库中还没有汇总的填报日期：先运行 diaodu run")
+        out = args.out or data_dir.root / "outbox" / "charts" / f"{args.project_code}_节点图_{as_of}.html"
+        try:
+            print(write_project_chart(con, args.project_code, as_of, out))
+        except NoChart as missing:
+            raise UsageError(str(missing)) from None
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "demo": _demo, "init": _init, "run": _run, "replay": _replay, "backup": _backup, "restore": _restore,
-    "serve": _serve, "status": _status, "template": _template, "portal": _portal, "account": _account}
+    "serve": _serve, "status": _status, "template": _template, "portal": _portal, "account": _account,
+    "chart": _chart}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -304,6 +328,11 @@ def _parser() -> argparse.ArgumentParser:
     account_disable.add_argument("name")
     status = commands.add_parser("status", help="whether the served services are up; non-zero when unhealthy")
     status.add_argument("--data-dir", type=Path, required=True)
+    chart = commands.add_parser("chart", help="one project's node chart (挂图) as an HTML page")
+    chart.add_argument("project_code")
+    chart.add_argument("--data-dir", type=Path, required=True)
+    chart.add_argument("--as-of", type=_report_date, default=None, help="YYYY-MM-DD (default: the latest report date)")
+    chart.add_argument("--out", type=Path, default=None, help="default: <data dir>/outbox/charts/<code>_节点图_<date>.html")
     return parser
 
 

@@ -230,11 +230,38 @@ class ProblemSheet(pa.DataFrameModel):
         strict = False
 
 
+class SupervisionReplySheet(pa.DataFrameModel):
+    """督办回复: a unit's answer to each item of a 督办单 it was sent (see docs/supervision.md)."""
+
+    order_no: str = pa.Field(title="督办单号", metadata={"aliases": ["督办单编号", "督办编号"]},
+                             description="督办单上的编号，如 葫调督〔2023〕第1号")
+    project_code: str = _project_code()
+    procedure: str = pa.Field(
+        title="手续类型", isin=list(reference.procedures()), metadata={"aliases": ["手续名称", "前期手续", "手续"]},
+        description="督办单所列的手续")
+    reply_text: str = pa.Field(title="回复内容", metadata={"aliases": ["回复", "办理情况", "整改情况"]},
+                               description="未办结的原因、已采取的措施")
+    expected_date: pl.Date = pa.Field(
+        title="预计办结日期", nullable=True, metadata={"aliases": ["预计完成日期", "预计办结时间"]},
+        description="选填；不得早于填报日期")
+
+    @pa.check("procedure", error="reply.duplicate")
+    def _one_row_per_item(cls, data: PolarsData) -> pl.LazyFrame:
+        return _rule(data, ~pl.struct("order_no", "project_code", data.key).is_duplicated())
+
+    @pa.check("expected_date", error="reply.expected_date_past")
+    def _expected_not_past(cls, data: PolarsData) -> pl.LazyFrame:
+        return _rule(data, pl.col(data.key) >= pl.col("report_date"))
+
+    class Config(BaseConfig):
+        strict = False
+
+
 # Columns a unit may leave out entirely; every other field's header must be present.
 OPTIONAL_COLUMNS = {
     "builder", "actual_start_date", "approval_level", "accepted_date", "approval_number", "approval_mode",
     "responsible_unit", "raised_date", "deadline", "closed_date", "promised_date", "completed_date", "note",
-    "promised_workdays",
+    "promised_workdays", "expected_date",
 }
 
 
@@ -260,5 +287,6 @@ class SheetSpec:
 PROJECT = SheetSpec("项目", "project", ProjectSheet, marker="project_name")
 PROCEDURE = SheetSpec("手续", "procedure", ProcedureSheet, marker="procedure")
 PROBLEM = SheetSpec("问题", "problem", ProblemSheet, marker="description")
+REPLY = SheetSpec("督办回复", "reply", SupervisionReplySheet, marker="order_no")
 # Order matters: registrations are applied before the rows that refer to them.
-SHEETS = (PROJECT, PROCEDURE, PROBLEM)
+SHEETS = (PROJECT, PROCEDURE, PROBLEM, REPLY)

@@ -46,6 +46,34 @@ def city() -> City:
     return City(row["city_code"], row["city_name"], row["timezone"], date.fromisoformat(row["campaign_start"]))
 
 
+@dataclass(frozen=True)
+class Supervision:
+    """督办 settings (city.csv; these defaults where a column is absent or empty)."""
+
+    level1_workdays: int = 3  # red this many working days: 一级 (pressed on the bureau and the unit)
+    level2_workdays: int = 10  # red this many working days: 二级 (包保领导 and the leading-group office)
+    reply_workdays: int = 2  # a 督办单's reply deadline, in working days after its issue date
+    order_prefix: str = "葫调督"  # order numbers read 葫调督〔2023〕第5号
+    leader_weekday: int = 0  # 包保领导 weekly pages: Monday (0), or the first working day after it
+
+
+@cache
+def supervision() -> Supervision:
+    row = {name: value.strip() for name, value in _rows("city.csv")[0].items() if value and value.strip()}
+    default = Supervision()
+
+    def number(name: str, fallback: int) -> int:
+        return int(row[name]) if name in row else fallback
+
+    return Supervision(
+        level1_workdays=number("level1_workdays", default.level1_workdays),
+        level2_workdays=number("level2_workdays", default.level2_workdays),
+        reply_workdays=number("reply_workdays", default.reply_workdays),
+        order_prefix=row.get("order_prefix", default.order_prefix),
+        leader_weekday=number("leader_weekday", default.leader_weekday),
+    )
+
+
 @cache
 def units() -> dict[str, Unit]:
     return {

@@ -9,11 +9,11 @@ import polars as pl
 import xlsxwriter
 from xlsxwriter.format import Format
 
-from diaodu.schemas.models import PROBLEM, PROCEDURE, PROJECT, SheetSpec
+from diaodu.schemas.models import PROBLEM, PROCEDURE, PROJECT, REPLY, SheetSpec
 
 TEMPLATE_ROWS = 1000
 TEMPLATES = {
-    "县区园区报送模板.xlsx": (PROJECT, PROCEDURE, PROBLEM),
+    "县区园区报送模板.xlsx": (PROJECT, PROCEDURE, PROBLEM, REPLY),
     "部办局报送模板.xlsx": (PROCEDURE,),
 }
 
@@ -92,6 +92,7 @@ def _write_notes(workbook: xlsxwriter.Workbook, specs: tuple[SheetSpec, ...], he
         "2. 日期可写 2023-01-29、2023/1/29、2023年1月29日；金额单位为万元，也可写“3亿元”“3,000万元”。",
         "3. 县区、园区每次报送本单位完整台账；同一填报日期再次报送，以新文件为准。",
         "4. 有问题的行会退回，并在回执和标注文件中说明原因；其他行正常接收。",
+        "5. 收到督办单的单位，在下次报送时填写“督办回复”表，逐项回复督办单所列事项；未收到督办单的可删去该表。",
     ):
         notes.write_string(row, 0, line)
         row += 1

@@ -66,7 +66,7 @@ def test_every_table_and_view_is_an_asset_with_the_lineage_its_sql_names(tmp_pat
     graph = build_definitions(str(tmp_path)).resolve_asset_graph()
     keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
     assert {f"mart/{path.stem}" for path in MART_DIR.glob("*.sql")} <= keys
-    assert len(mart_views()) == len(list(MART_DIR.glob("*.sql"))) == 24
+    assert len(mart_views()) == len(list(MART_DIR.glob("*.sql"))) == 27
 
     def parents(key: str) -> set[str]:
         return {parent.to_user_string() for parent in graph.get(dg.AssetKey(key.split("/"))).parent_keys}
@@ -170,7 +170,9 @@ def test_the_checks_are_blocking_errors(tmp_path):
              graph.get(dg.AssetKey("daily_rollup")).assets_def.check_specs}
     assert {key for key, spec in specs.items() if spec.blocking} == {
         ("rollup/project_status", "one_row_per_grain"), ("rollup/procedure_status", "one_row_per_grain"),
-        ("rollup/problem_status", "one_row_per_grain"), ("rollup/procedure_status", "counts_add_up")}
+        ("rollup/problem_status", "one_row_per_grain"), ("rollup/procedure_status", "counts_add_up"),
+        ("rollup/supervision", "one_row_per_grain"), ("rollup/supervision_order", "one_row_per_grain"),
+        ("rollup/supervision_order_item", "one_row_per_grain")}
 
 
 # ---- stale days: one ranged run -------------------------------------------------------------------

@@ -34,6 +34,9 @@ VERSION_TABLES = {
         "project_code", "description", "source_unit", "report_date", "responsible_unit", "raised_date",
         "deadline", "closed", "closed_date",
     ]),
+    "reply": ("core.supervision_reply", [
+        "order_no", "project_code", "procedure", "source_unit", "report_date", "reply_text", "expected_date",
+    ]),
 }
 
 
@@ -72,6 +75,7 @@ VERSION_KEYS = {
     "project": ["project_code", "unit_code"],
     "procedure": ["project_code", "procedure", "source_unit"],
     "problem": ["project_code", "description", "source_unit"],
+    "reply": ["order_no", "project_code", "procedure", "source_unit"],
 }
 
 
@@ -139,6 +143,15 @@ def registered_projects(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """project_code → owning unit, from every accepted registration."""
     return con.sql(
         "SELECT project_code, arg_min(unit_code, seq) AS owner_unit FROM core.project_version GROUP BY project_code"
+    ).pl()
+
+
+def issued_order_items(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Every item of every 督办单 issued: order_no, order_year, order_seq, unit_code, issue_date,
+    project_code, procedure (what a 督办回复 row is judged against)."""
+    return con.sql(
+        "SELECT o.order_no, o.order_year, o.order_seq, o.unit_code, o.issue_date, i.project_code, i.procedure "
+        "FROM rollup.supervision_order AS o JOIN rollup.supervision_order_item AS i USING (order_no)"
     ).pl()
 
 

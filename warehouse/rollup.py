@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 
 import duckdb
 
-from diaodu.schemas.reference import city
+from diaodu.schemas.reference import city, supervision
 from diaodu.schemas.workdays import calendar_frame
 from diaodu.warehouse import failpoints
 from diaodu.warehouse.store import insert, sql
@@ -21,8 +21,14 @@ ROLLUP_GRAINS = {
     "project_status": ("as_of_date", "project_code"),
     "procedure_status": ("as_of_date", "project_code", "procedure"),
     "problem_status": ("as_of_date", "project_code", "description", "source_unit"),
+    "supervision": ("as_of_date", "project_code", "procedure"),
 }
-ROLLUP_TABLES = tuple(ROLLUP_GRAINS)
+# Records of what was issued (督办单): only added to, never rewritten, each grain's first column its date.
+ISSUED_GRAINS = {
+    "supervision_order": ("issue_date", "order_no"),
+    "supervision_order_item": ("issue_date", "order_no", "project_code", "procedure"),
+}
+ROLLUP_TABLES = (*ROLLUP_GRAINS, *ISSUED_GRAINS)
 
 
 def refresh_calendar(con: duckdb.DuckDBPyConnection, first_day: date, last_day: date) -> None:
@@ -111,16 +117,21 @@ def stage_days(con: duckdb.DuckDBPyConnection, span: list[date]) -> None:
 def span_statements(span: list[date], yellow_workdays: int, now: datetime) -> list[tuple[str, str, dict]]:
     """(table, statement, parameters) rewriting a span's rows, in order: each rollup table's DELETE and
     INSERT, then rollup.rollup_run's rows."""
-    values = {"first": span[0], "last": span[-1], "yellow_workdays": yellow_workdays, "materialised_at": now}
+    settings = supervision()
+    values = {"first": span[0], "last": span[-1], "yellow_workdays": yellow_workdays, "materialised_at": now,
+              "level1_workdays": settings.level1_workdays, "level2_workdays": settings.level2_workdays,
+              "reply_workdays": settings.reply_workdays, "order_prefix": settings.order_prefix}
 
     def statement(table: str, text: str) -> tuple[str, str, dict]:
         return table, text, {k: v for k, v in values.items() if f"${k}" in text}
 
     statements = []
-    for table in ROLLUP_TABLES:
+    for table in ROLLUP_GRAINS:
         statements.append(statement(table, f"DELETE FROM rollup.{table} WHERE as_of_date BETWEEN $first AND $last "
                                            "AND as_of_date IN (SELECT as_of_date FROM report_day)"))  # the range prunes
         statements.append(statement(table, f"INSERT INTO rollup.{table} " + sql(f"rollup/{table}.sql")))
+    for table in ISSUED_GRAINS:
+        statements.append(statement(table, f"INSERT INTO rollup.{table} BY NAME " + sql(f"rollup/{table}.sql")))
     statements.append(statement("rollup_run", "INSERT OR REPLACE INTO rollup.rollup_run BY NAME "
                                 + sql("rollup/rollup_run.sql")))
     return statements
@@ -129,10 +140,10 @@ def span_statements(span: list[date], yellow_workdays: int, now: datetime) -> li
 def grain_duplicates(con: duckdb.DuckDBPyConnection, first: date, last: date) -> dict[str, int]:
     """Rows beyond one per grain in each rollup table between two report dates (0 when all is well)."""
     counts = {}
-    for table, grain in ROLLUP_GRAINS.items():
+    for table, grain in (ROLLUP_GRAINS | ISSUED_GRAINS).items():
         keys = ", ".join(grain)
         counts[table] = con.execute(
-            f"SELECT count(*) - count(DISTINCT ({keys})) FROM rollup.{table} WHERE as_of_date BETWEEN ? AND ?",
+            f"SELECT count(*) - count(DISTINCT ({keys})) FROM rollup.{table} WHERE {grain[0]} BETWEEN ? AND ?",
             [first, last]).fetchall()[0][0]
     return counts
 
