@@ -113,7 +113,7 @@ class Publisher:
         for spec in PARTITIONED:
             if spec.table not in tables:
                 continue
-            old = previous["parts"].get(spec.table, {}) if previous else {}
+            old = previous["parts"].get(spec.table, {}) if previous and not previous["full"] else {}
             changed = self._changed_parts(spec, previous) if previous and old else None
             parts[spec.table], written[spec.table] = self._write_parts(spec, old, changed)
         referenced = {name for table in parts.values() for name in table.values()}
@@ -135,25 +135,24 @@ class Publisher:
 
     # ---- what was published before -------------------------------------------------------------
     def _previous(self) -> dict | None:
-        """The last catalog's parts, retired parts, submission seq and rollup runs; None when a full
-        publish is needed (no catalog, the old layout, another schema version, unreadable)."""
+        """The last catalog's parts, retired parts, submission seq and layout (None: no catalog of this
+        layout, or unreadable); `full` when every part must be written again (another schema version,
+        a part missing) — its parts are still retired, not deleted, for the readers that hold it."""
         if not self.published_path.exists():
             return None
         try:
             self.con.execute(f"ATTACH {quoted(str(self.published_path))} AS previous_catalog (READ_ONLY)")
             version, seq, layout = self.con.execute(
                 "SELECT schema_version, submission_seq, layout FROM previous_catalog.publish.state").fetchall()[0]
-            if version != self.schema_version:
-                return None
             parts: dict[str, dict[str, str]] = {}
             for table, part, name in self.con.execute(
                     "SELECT table_name, part, file_name FROM previous_catalog.publish.part").fetchall():
                 parts.setdefault(table, {})[part] = name
-            if any(not (self.parts_dir / name).exists() for table in parts.values() for name in table.values()):
-                return None
+            full = version != self.schema_version or any(
+                not (self.parts_dir / name).exists() for table in parts.values() for name in table.values())
             retired = dict(self.con.execute(
                 "SELECT file_name, retired_at FROM previous_catalog.publish.retired").fetchall())
-            return {"parts": parts, "retired": retired, "seq": seq, "layout": layout}
+            return {"parts": parts, "retired": retired, "seq": seq, "layout": layout, "full": full}
         except duckdb.Error:
             self.con.execute("DETACH DATABASE IF EXISTS previous_catalog")
             return None
