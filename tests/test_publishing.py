@@ -12,7 +12,6 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
-import pytest
 
 import diaodu.warehouse.publish as publish
 from diaodu.warehouse.merge import close_versions

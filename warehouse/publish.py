@@ -220,7 +220,8 @@ class Publisher:
                        parts: dict[str, dict[str, str]], previous: dict | None, layout: str,
                        retired: dict[str, datetime], now: datetime) -> None:
         con = self.con
-        reuse = previous is not None and previous["layout"] == layout
+        before = previous["parts"] if previous is not None and previous["layout"] == layout else None
+        reuse = before is not None
         if reuse:
             shutil.copyfile(self.published_path, staging)
         con.execute(f"ATTACH {quoted(str(staging))} AS catalog")
@@ -236,7 +237,7 @@ class Publisher:
             partitioned = {spec.table for spec in PARTITIONED}
             for table, columns in tables.items():
                 if table in partitioned:
-                    if not reuse or parts.get(table, {}) != previous["parts"].get(table, {}):
+                    if before is None or parts.get(table, {}) != before.get(table, {}):
                         con.execute(f"CREATE OR REPLACE VIEW catalog.{table} AS "
                                     f"{self._over_parts(columns, parts.get(table, {}))}")
                 elif reuse:
