@@ -210,10 +210,11 @@ class Publisher:
 
     def _layout(self, tables: dict[str, list[tuple[str, str]]]) -> str:
         """What the catalog's shape depends on: the schema version, every table's columns, the mart
-        views' SQL and the partitioned tables. An earlier catalog of the same layout is copied and its
-        rows and part lists refreshed instead of being built again (views and their comments ~0.3 s)."""
+        views' SQL, the partitioned tables and where their parts are (a moved data directory gets views
+        naming its own parts). An earlier catalog of the same layout is copied and its rows and part
+        lists refreshed instead of being built again (views and their comments ~0.3 s)."""
         shape = [self.schema_version, sorted(tables.items()), [view.sql for view in mart_views()],
-                 [spec.table for spec in PARTITIONED]]
+                 [spec.table for spec in PARTITIONED], str(self.parts_dir.resolve())]
         return hashlib.sha256(json.dumps(shape, ensure_ascii=False).encode()).hexdigest()
 
     def _write_catalog(self, staging: Path, tables: dict[str, list[tuple[str, str]]],
