@@ -20,10 +20,9 @@ LEADING_PROCEDURES = 2
 QUERIES = {
     "report_date": "SELECT * FROM mart.report_dates WHERE as_of_date = $as_of",
     "city": "SELECT * FROM mart.unit_completion WHERE as_of_date = $as_of AND unit_code = 'CITY'",
-    "city_previous": """
-        SELECT c.* FROM mart.unit_completion AS c
-        JOIN mart.report_dates AS r ON r.previous_as_of_date = c.as_of_date
-        WHERE r.as_of_date = $as_of AND c.unit_code = 'CITY'""",
+    # The previous report date comes first, as a value: joined to it, the view aggregated a year of rollup
+    # rows before filtering (19 s at province scale against 1 s).
+    "city_previous": "SELECT * FROM mart.unit_completion WHERE as_of_date = $previous AND unit_code = 'CITY'",
     "procedures": """
         SELECT * FROM mart.procedure_rollup_change
         WHERE as_of_date = $as_of AND unit_code = 'CITY' ORDER BY procedure_order""",
@@ -106,7 +105,10 @@ class NoRollup(LookupError):
 
 
 def read_briefing_data(con: duckdb.DuckDBPyConnection, as_of: date) -> BriefingData:
-    frames = {name: con.sql(sql, params={"as_of": as_of}).pl() for name, sql in QUERIES.items()}
+    previous = con.execute("SELECT previous_as_of_date FROM mart.report_dates WHERE as_of_date = ?", [as_of]).fetchall()
+    values = {"as_of": as_of, "previous": previous[0][0] if previous else None}
+    frames = {name: con.sql(sql, params={k: v for k, v in values.items() if f"${k}" in sql}).pl()
+              for name, sql in QUERIES.items()}
     if frames["report_date"].is_empty():
         raise NoRollup(f"no rollup for report date {as_of}: materialise daily_rollup for it first")
     return BriefingData(as_of=as_of, **frames)

@@ -81,17 +81,25 @@ VERSION_KEYS = {
 
 def close_versions(con: duckdb.DuckDBPyConnection, key: str, incoming: pl.DataFrame) -> None:
     """Sets valid_to (the next version's report date) on every version of the keys just written,
-    so a late file for an earlier date slots in between and the days after it stay right."""
+    so a late file for an earlier date slots in between and the days after it stay right.
+
+    Only versions still valid on or after the earliest report date written can change (valid_to NULL
+    or later than it); every version after one of them is one of them too, so the next version of
+    each is among them. Filtering on that first keeps the cost with the current state, not the
+    history (a year of versions is ~20 M rows, the current ones ~75 k)."""
     table, keys = VERSION_TABLES[key][0], VERSION_KEYS[key]
     on = " AND ".join(f"v.{column} = n.{column}" for column in keys)
+    earliest = incoming.get_column("report_date").min()
     con.register("touched_keys", incoming.select(keys).unique())
     try:
         con.execute(f"""
             UPDATE {table} AS v SET valid_to = n.next_date
             FROM (SELECT {", ".join(keys)}, report_date,
                          lead(report_date) OVER (PARTITION BY {", ".join(keys)} ORDER BY report_date) AS next_date
-                  FROM {table} SEMI JOIN touched_keys USING ({", ".join(keys)})) AS n
-            WHERE {on} AND v.report_date = n.report_date AND v.valid_to IS DISTINCT FROM n.next_date""")
+                  FROM (SELECT * FROM {table} WHERE valid_to IS NULL OR valid_to > $earliest)
+                  SEMI JOIN touched_keys USING ({", ".join(keys)})) AS n
+            WHERE {on} AND v.report_date = n.report_date AND v.valid_to IS DISTINCT FROM n.next_date
+              AND (v.valid_to IS NULL OR v.valid_to > $earliest)""", {"earliest": earliest})
     finally:
         con.unregister("touched_keys")
 

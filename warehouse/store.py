@@ -1,15 +1,15 @@
 """Where the warehouse lives and how it is opened.
 
 DuckDB allows one writer per file, and a reader holding a file blocks writers. So the pipeline
-never writes the file downstream tools open: it writes `state/work.duckdb`, and after each step
-publishes a checkpointed copy by atomic rename onto `warehouse.duckdb`. A reader that keeps the
-old file open keeps seeing the complete state it opened; the next reader sees the new one.
+never writes the files downstream tools open: it writes `state/work.duckdb`, and after each step
+publishes what changed (warehouse/publish.py): new Parquet parts of the history tables under
+`warehouse.parts/` and a small catalog file renamed atomically onto `warehouse.duckdb`, which holds
+the small tables, views of the history tables over their parts, and the `mart` views. A reader that
+keeps the old catalog open keeps seeing the complete state it opened; the next reader sees the new one.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,7 +19,7 @@ import duckdb
 import polars as pl
 
 from diaodu.schemas import reference
-from diaodu.warehouse import failpoints
+from diaodu.warehouse.publish import Publisher
 from diaodu.warehouse.view_docs import document_view
 from diaodu.warehouse.views import mart_views
 
@@ -146,7 +146,7 @@ class Warehouse:
             apply_schema(con)
             yield con
             con.execute("CHECKPOINT")
-            self.publish()  # under the working file's lock: publishers never overlap
+            self.publish(con)  # under the working file's lock: publishers never overlap
         finally:
             con.close()
 
@@ -161,14 +161,12 @@ class Warehouse:
         finally:
             con.close()
 
-    def publish(self) -> None:
-        """Atomically replaces the published file with a copy of the (checkpointed) working one."""
-        for stale in self.published_path.parent.glob(f".{self.published_path.name}.*.tmp"):
-            stale.unlink(missing_ok=True)  # left by a publisher that was killed mid-copy
-        staging = self.published_path.with_name(f".{self.published_path.name}.{os.getpid()}.tmp")
-        shutil.copyfile(self.work_path, staging)
-        failpoints.reach("publish")
-        os.replace(staging, self.published_path)
+    def publish(self, con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+        """Publishes the working state for readers: the parts that changed and a new catalog, renamed
+        atomically onto the published file. Returns the parts written per history table."""
+        for stale in self.published_path.parent.glob(f".{self.published_path.name}.*.tmp*"):
+            stale.unlink(missing_ok=True)  # left by a publisher that was killed mid-write
+        return Publisher(con, self.published_path, SCHEMA_VERSION).publish()
 
     @contextmanager
     def reading(self) -> Iterator[duckdb.DuckDBPyConnection]:
