@@ -34,7 +34,7 @@ def test_a_version_1_warehouse_is_migrated_with_its_data_intact(data_dir):
     write_csv(data_dir / "inbox" / "FGW" / "立项.csv", [["填报日期：2023-01-29"], PROCEDURE_HEADER,
               [CODE, "立项", "是", "已办结", "", "", "2023-01-29", "葫发改备〔2023〕3号"]])
     assert main(["run", "--data-dir", str(data_dir), "--as-of", "2023-01-29"]) == 0
-    assert query(data_dir, "SELECT max(version) FROM core.schema_version") == [(8,)]
+    assert query(data_dir, "SELECT max(version) FROM core.schema_version") == [(10,)]
     assert query(data_dir, "SELECT count(*) FROM core.submission WHERE internal_error IS NOT NULL") == [(0,)]
     assert query(data_dir, "SELECT project_name, source_row FROM core.project_version") == [("连山区老项目", 4)]
     assert query(data_dir, "SELECT submission_id, claim_key FROM core.submission ORDER BY seq")[0] == (
