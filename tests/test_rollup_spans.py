@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from benchmarks.generate import HISTORY_START, generate_history
-from diaodu.warehouse.rollup import ROLLUP_TABLES, grain_duplicates, materialise_days, spans
+from diaodu.warehouse.rollup import ISSUED_GRAINS, ROLLUP_TABLES, grain_duplicates, materialise_days, spans
 
 DAYS = 40
 NOW = datetime(2023, 2, 20, 16, 0)
@@ -51,8 +51,12 @@ def test_a_span_of_dates_gives_the_same_rows_as_one_date_at_a_time(history, tmp_
     assert len(one_by_one["procedure_status"]) == 52_668
     assert rolled_up(history, tmp_path, [REPORT_DATES]) == one_by_one
     # Out of order, in spans of a week, gaps filled later (as a late file's re-judged dates arrive).
+    # 督办 is the exception, by design (docs/supervision.md): a level's start date reads the earlier days'
+    # levels, and an order is issued when its date is first materialised, never renumbered.
     scattered = [REPORT_DATES[::3], REPORT_DATES[1::3][::-1], REPORT_DATES[2::3]]
-    assert rolled_up(history, tmp_path, scattered, span_days=7) == one_by_one
+    pure = set(ROLLUP_TABLES) - {"supervision", *ISSUED_GRAINS}
+    assert {table: rows for table, rows in rolled_up(history, tmp_path, scattered, span_days=7).items()
+            if table in pure} == {table: rows for table, rows in one_by_one.items() if table in pure}
 
 
 def test_each_dates_state_is_the_latest_report_of_the_unit_and_the_owning_bureau(history, tmp_path):
@@ -99,5 +103,6 @@ def test_a_second_row_for_a_grain_is_counted(history, tmp_path):
         assert grain_duplicates(con, first, last) == {table: 0 for table in ROLLUP_TABLES}
         con.execute("INSERT INTO rollup.procedure_status SELECT * FROM rollup.procedure_status "
                     "WHERE as_of_date = ? LIMIT 2", [last])
-        assert grain_duplicates(con, first, last) == {"project_status": 0, "procedure_status": 2, "problem_status": 0}
+        assert grain_duplicates(con, first, last) == {table: 2 if table == "procedure_status" else 0
+                                                      for table in ROLLUP_TABLES}
         assert grain_duplicates(con, first, first)["procedure_status"] == 0
