@@ -128,7 +128,8 @@ class MailSession:
         message = EmailMessage()
         message["From"] = self.settings.mail_from
         message["To"] = mail.to
-        message["Subject"] = mail.subject
+        # A line break in a header is refused (or would start a header of its own): a file's name can carry one.
+        message["Subject"] = " ".join(mail.subject.splitlines())
         message["Date"] = formatdate(localtime=True)
         message["Message-ID"] = make_msgid(domain="diaodu")
         message.set_content(mail.body)

@@ -1,9 +1,10 @@
 """The notice ledger (core.notice, core.notice_delivery; read as mart.notices) and a delivery pass.
 
 Record first, deliver after: a notice is recorded (one delivery row per recipient, `pending`, or
-`not_configured` when there is nobody or no mail server to send to) in the run that decided it, in the
-warehouse's transaction; a pass sends what is due after the warehouse work, outside any transaction, and
-records how each delivery went in one transaction at its end. A failed delivery is tried again by the
+`not_configured` when there is nobody or no mail server to send to; while contacts.csv is there but cannot
+be used, one `pending` row without a recipient that the first pass after the fix resolves) in the run that
+decided it, in the warehouse's transaction; a pass sends what is due after the warehouse work, outside any
+transaction, and records how each delivery went in one transaction at its end, however the pass ends. A failed delivery is tried again by the
 next pass (up to MAX_ATTEMPTS; a reminder or a day's red lights only on the day it was made).
 
 Delivery is at least once. A sent row is never picked again, and one pass runs at a time (a file lock),
@@ -96,17 +97,20 @@ def red_light_notices(con: duckdb.DuckDBPyConnection, day: date, settings: Setti
 
 
 # ---- recording ----------------------------------------------------------------------------------
-def _deliveries(notice: Notice, contacts: Contacts, settings: Settings) -> list[tuple[str, str, str, str | None]]:
-    """(channel, recipient, status, error) for each recipient of a notice; one not_configured row when
-    it has none."""
-    contact = contacts.of(notice.unit_code)
+def _deliveries(unit_code: str, contacts: Contacts, settings: Settings) -> list[tuple[str, str, str, str | None]]:
+    """(channel, recipient, status, error) for each recipient of a unit's notice; one not_configured row
+    when it has none. While contacts.csv is there but cannot be used, one pending row without a recipient,
+    never tried: the first pass after the file is fixed gives it its recipients (resolve_awaiting)."""
+    if contacts.unusable is not None:
+        return [("mail", "", "pending", f"{contacts.unusable}，改好后补发")]
+    contact = contacts.of(unit_code)
     rows: list[tuple[str, str, str, str | None]] = [
         ("mail", mail, "pending", None) if settings.mail_configured else ("mail", mail, "not_configured",
                                                                             MAIL_NOT_CONFIGURED)
         for mail in contact.mails]
     rows += [("robot", robot.label, "pending", None) for robot in contact.robots]
     if not rows:
-        why = (f"contacts.csv 中没有 {notice.unit_code} 的邮箱或群机器人" if contacts.present
+        why = (f"contacts.csv 中没有 {unit_code} 的邮箱或群机器人" if contacts.present
                else "数据目录中没有 contacts.csv，通知不发送")
         rows.append(("mail", "", "not_configured", why))
     return rows
@@ -124,8 +128,7 @@ def record(con: duckdb.DuckDBPyConnection, notices: list[Notice], contacts: Cont
         new = [notice for notice in dict((n.notice_id, n) for n in notices).values() if notice.notice_id not in known]
         notice_rows = [[n.notice_id, n.kind, n.unit_code, n.about_date, n.submission_id, n.subject, n.body,
                         n.robot_text, n.attachment, now] for n in new]
-        delivery_rows = [[n.notice_id, channel, recipient, status, error]
-                         for n in new for channel, recipient, status, error in _deliveries(n, contacts, settings)]
+        delivery_rows = _delivery_rows([(n.notice_id, n.unit_code) for n in new], contacts, settings)
         if new:  # executemany refuses an empty list
             con.executemany("INSERT INTO core.notice VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", notice_rows)
             con.executemany("INSERT INTO core.notice_delivery VALUES (?, ?, ?, ?, 0, NULL, NULL, ?)", delivery_rows)
@@ -134,6 +137,37 @@ def record(con: duckdb.DuckDBPyConnection, notices: list[Notice], contacts: Cont
         con.execute("ROLLBACK")
         raise
     return new
+
+
+def _delivery_rows(notices: list[tuple[str, str]], contacts: Contacts, settings: Settings) -> list[list]:
+    """The delivery rows of (notice_id, unit_code), one per key: two recipients the ledger names alike must
+    not fail the whole batch, other units' notices with it."""
+    rows = {(notice_id, channel, recipient): [notice_id, channel, recipient, status, error]
+            for notice_id, unit_code in notices
+            for channel, recipient, status, error in _deliveries(unit_code, contacts, settings)}
+    return list(rows.values())
+
+
+def awaiting_contacts(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    """(notice_id, unit_code) of the notices recorded while contacts.csv could not be used."""
+    return con.execute("SELECT notice_id, unit_code FROM core.notice_delivery JOIN core.notice USING (notice_id) "
+                       "WHERE recipient = '' AND status = 'pending'").fetchall()
+
+
+def resolve_awaiting(con: duckdb.DuckDBPyConnection, contacts: Contacts, settings: Settings) -> None:
+    """Gives the notices recorded while contacts.csv could not be used their recipients, now that it can
+    (pending, or not_configured when the fixed file has nobody for the unit)."""
+    con.execute("BEGIN")
+    try:
+        waiting = awaiting_contacts(con)
+        if waiting:
+            con.execute("DELETE FROM core.notice_delivery WHERE recipient = '' AND status = 'pending'")
+            con.executemany("INSERT INTO core.notice_delivery VALUES (?, ?, ?, ?, 0, NULL, NULL, ?)",
+                            _delivery_rows(waiting, contacts, settings))
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
 
 
 # ---- delivering ---------------------------------------------------------------------------------
@@ -188,21 +222,37 @@ def deliver(warehouse: Warehouse, contacts: Contacts, settings: Settings, now: d
         return []
     with _one_pass(warehouse.data_dir):
         with warehouse.reading() as con:
-            todo = due(con, now)
+            todo, waiting = due(con, now), awaiting_contacts(con)
+        if waiting and contacts.unusable is None:
+            with warehouse.writing() as con:
+                resolve_awaiting(con, contacts, settings)
+                todo = due(con, now)
         if not todo:
             return []
-        outcomes = []
-        with MailSession(settings) as session:
-            for item in todo:
-                try:
-                    _send(item, session, contacts, settings, warehouse.data_dir)
-                    outcomes.append(Outcome(item, "sent", item.attempts + 1, reference.local_now(), None))
-                except DeliveryFailed as failed:
-                    outcomes.append(Outcome(item, "failed", item.attempts + 1, reference.local_now(), str(failed)))
-        failpoints.reach("notices_sent")  # the window of at-least-once (tests/test_notices.py)
-        with warehouse.writing() as con:
-            record_outcomes(con, outcomes)
+        outcomes: list[Outcome] = []
+        try:
+            with MailSession(settings) as session:
+                for item in todo:
+                    outcomes.append(_attempt(item, session, contacts, settings, warehouse.data_dir))
+            failpoints.reach("notices_sent")  # the window of at-least-once (tests/test_notices.py)
+        finally:  # whatever stops the pass, what went out is recorded: never sent again by the next one
+            if outcomes:
+                with warehouse.writing() as con:
+                    record_outcomes(con, outcomes)
     return outcomes
+
+
+def _attempt(item: Due, session: MailSession, contacts: Contacts, settings: Settings, data_dir: Path) -> Outcome:
+    """One delivery's outcome. Any error fails this delivery only (retried later), said by its type: the
+    message of an HTTP or URL error can carry the robot's URL, whose key must not reach the ledger or log."""
+    try:
+        _send(item, session, contacts, settings, data_dir)
+    except DeliveryFailed as failed:
+        return Outcome(item, "failed", item.attempts + 1, reference.local_now(), str(failed))
+    except Exception as error:
+        return Outcome(item, "failed", item.attempts + 1, reference.local_now(),
+                       f"发送时出错（{type(error).__name__}），下次运行重试")
+    return Outcome(item, "sent", item.attempts + 1, reference.local_now(), None)
 
 
 def _send(item: Due, session: MailSession, contacts: Contacts, settings: Settings, data_dir: Path) -> None:

@@ -27,6 +27,7 @@ from diaodu.notices.contacts import Contacts, read_contacts
 from diaodu.notices.delivery import Settings
 from diaodu.notices.ledger import (
     Outcome,
+    awaiting_contacts,
     deliver,
     due,
     record,
@@ -92,7 +93,7 @@ def notices(context: dg.AssetExecutionContext, config: NoticesConfig, settings: 
     try:
         outcomes, error = deliver(warehouse, contacts, env, now), ""
     except Exception as failure:  # a failure of ours: the deliveries stay pending for the next pass, the run goes on
-        outcomes, error = [], "".join(traceback.format_exception(failure))
+        outcomes, error = [], contacts.without_keys("".join(traceback.format_exception(failure)))
         context.log.error(f"通知发送过程出错（未发出的通知保持待发送，下次运行重试）：\n{error}")
     for outcome in outcomes:
         if outcome.status == "failed":
@@ -175,6 +176,7 @@ def notices_sensor_for(red_lights_hour: int) -> dg.SensorDefinition:
                 rolled = con.execute("SELECT materialised_at FROM rollup.rollup_run WHERE as_of_date = ?",
                                      [today]).fetchall()
                 waiting = due(con, now, waited=True)
+                stalled = awaiting_contacts(con)
         except duckdb.CatalogException:  # published before this version's schema: the next run migrates it
             return dg.SkipReason("The warehouse has no notice ledger yet")
         requests = []
@@ -182,10 +184,13 @@ def notices_sensor_for(red_lights_hour: int) -> dg.SensorDefinition:
         if data_dir.sample_report_date is None and day_kind(today)[0] and red_lights_due:
             requests.append(dg.RunRequest(run_key=f"red_lights:{today}", tags={NOTICES_TAG: "red_lights"},
                                           run_config={"ops": {"notices": {"config": {"red_lights_for": today.isoformat()}}}}))
-        if waiting:
-            key = hashlib.sha256(repr([(d.notice_id, d.channel, d.recipient, d.attempts) for d in waiting]).encode())
+        pending: list[tuple] = [(d.notice_id, d.channel, d.recipient, d.attempts) for d in waiting]
+        if stalled and read_contacts(data_dir.root).unusable is None:  # contacts.csv fixed since: resolve, send
+            pending += stalled
+        if pending:
+            key = hashlib.sha256(repr(pending).encode())
             requests.append(dg.RunRequest(run_key=f"retry:{key.hexdigest()[:24]}", tags={NOTICES_TAG: "retry"}))
-            context.log.info(f"{len(waiting)} 条通知等待发送或重试")
+            context.log.info(f"{len(pending)} 条通知等待发送或重试")
         if not requests:
             return dg.SkipReason("没有待发送的通知；今天的红灯提醒已发出或尚未到时间")
         return dg.SensorResult(run_requests=requests)

@@ -22,9 +22,9 @@ import dagster as dg
 import pytest
 from aiosmtpd.controller import Controller
 
-from diaodu.notices.contacts import Robot, read_contacts, robot_kind
+from diaodu.notices.contacts import Contact, Contacts, Robot, read_contacts, robot_kind
 from diaodu.notices.delivery import DeliveryFailed, Settings, post_robot, robot_payload
-from diaodu.notices.ledger import record
+from diaodu.notices.ledger import deliver, record
 from diaodu.notices.messages import Notice
 from diaodu.pipelines.assets import submissions
 from diaodu.pipelines.data_dir import init_data_dir
@@ -147,7 +147,7 @@ def test_contacts_file_is_checked_row_by_row(world):
     (world["data_dir"] / "bad" / "contacts.csv").write_text("unit,mail\nLS,a@b.cn\n", encoding="utf-8")
     bad = read_contacts(world["data_dir"] / "bad")
     assert bad.by_unit == {} and bad.problems == [
-        "contacts.csv 第 1 行应为表头“单位代码,邮箱,群机器人”，实为“unit,mail”；所有通知都不发送"]
+        "contacts.csv 第 1 行应为表头“单位代码,邮箱,群机器人”，实为“unit,mail”；所有通知都暂不发送，改好后补发"]
 
 
 def test_robot_kind_is_told_by_the_documented_webhook_path():
@@ -325,3 +325,101 @@ def test_with_nothing_configured_nothing_breaks_and_the_ledger_says_not_configur
     assert result.success
     (row,) = _notices(data_dir)
     assert row[1:] == ("returned", "LS", "mail", None, "not_configured", 0, "数据目录中没有 contacts.csv，通知不发送")
+
+
+def _garbage_server() -> int:
+    """A port where something answers every request with a line that is not HTTP (http.client's BadStatusLine)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def answer() -> None:
+        while True:
+            connection, _ = listener.accept()
+            with connection:
+                connection.recv(65536)
+                connection.sendall(b"garbage\r\n\r\n")
+
+    threading.Thread(target=answer, daemon=True).start()
+    return listener.getsockname()[1]
+
+
+def _ledger_dir(tmp_path: Path, contacts: str) -> Path:
+    data_dir = init_data_dir(tmp_path / "data").root
+    (data_dir / "contacts.csv").write_text(contacts, encoding="utf-8-sig")
+    return data_dir
+
+
+def _mail_settings(world) -> Settings:
+    return Settings(smtp_host="127.0.0.1", smtp_port=world["smtp_port"], mail_from="diaodu@city.example.cn")
+
+
+def test_an_unexpected_error_fails_its_delivery_only_and_what_was_sent_is_never_sent_again(world, tmp_path):
+    robots, garbage = world["robots_port"], _garbage_server()
+    data_dir = _ledger_dir(tmp_path, "单位代码,邮箱,群机器人\n"
+                           f"FGW,fgw@fgw.example.cn,http://127.0.0.1:{garbage}/cgi-bin/webhook/send?key=SECRETKEY0001;"
+                           f"http://127.0.0.1:{robots}/robot/send?access_token=GOODTOKEN0002\n")
+    contacts, settings, warehouse = read_contacts(data_dir), _mail_settings(world), Warehouse(data_dir)
+    with warehouse.writing() as con:  # a subject with a line break (a file's name can carry one)
+        record(con, [Notice("isolated-1", "returned", "FGW", "【隔离】一行\r\n两行", "正文", "**【隔离】调度**")],
+               contacts, settings, local_now())
+    _Robots.received.clear()
+    first = {(o.due.channel, o.due.recipient): (o.status, o.error) for o in deliver(warehouse, contacts, settings,
+                                                                                    local_now())}
+    assert first == {("mail", "fgw@fgw.example.cn"): ("sent", None),
+                     ("robot", "dingtalk:127.0.0.1…0002"): ("sent", None),
+                     ("robot", "wecom:127.0.0.1…0001"): ("failed", "发送时出错（BadStatusLine），下次运行重试")}
+    ((_, mail),) = world["inbox"].about("【隔离】")
+    assert mail["Subject"] == "【隔离】一行 两行"
+    second = deliver(warehouse, contacts, settings, local_now())  # only the failed robot is tried again
+    assert [(o.due.recipient, o.status, o.attempts) for o in second] == [("wecom:127.0.0.1…0001", "failed", 2)]
+    assert len(world["inbox"].about("【隔离】")) == 1 and len(_Robots.received) == 1
+    assert "SECRETKEY" not in repr(_notices(data_dir))
+    assert contacts.without_keys("InvalidURL: '/cgi-bin/webhook/send?key=SECRETKEY0001 x'") == (
+        "InvalidURL: '/cgi-bin/webhook/send?key=**** x'")
+
+
+def test_one_robot_written_twice_is_one_recipient_and_cannot_drop_other_units_notices(world, tmp_path):
+    port = world["robots_port"]
+    data_dir = _ledger_dir(tmp_path, "单位代码,邮箱,群机器人\n"
+                           f"LS, ls1@LS.Example.cn ;ls1@ls.example.cn,http://127.0.0.1:{port}/cgi-bin/webhook/send?key="
+                           f"DUPKEY1111 ;https://127.0.0.1:{port}/cgi-bin/webhook/send/?key=DUPKEY1111\n"
+                           "FGW,fgw@fgw.example.cn,\n")
+    contacts = read_contacts(data_dir)
+    assert contacts.of("LS").mails == ("ls1@ls.example.cn",)
+    assert contacts.of("LS").robots == (Robot(f"http://127.0.0.1:{port}/cgi-bin/webhook/send?key=DUPKEY1111", "wecom"),)
+    assert contacts.problems == ["contacts.csv 第 2 行：群机器人 wecom:127.0.0.1…1111 与前面的地址同名"
+                                 "（同一机器人或密钥末 4 位相同），只向前面的发送"]
+    # Recording keys a delivery by the robot's label: two robots named alike are one row, other units unharmed.
+    twins = Contacts({"LS": Contact("LS", (), (Robot(f"http://127.0.0.1:{port}/cgi-bin/webhook/send?key=A1111", "wecom"),
+                                               Robot(f"http://127.0.0.1:{port}/cgi-bin/webhook/send?key=B1111", "wecom"))),
+                      "FGW": contacts.of("FGW")}, present=True)
+    with Warehouse(data_dir).writing() as con:
+        recorded = record(con, [Notice("twins-LS", "returned", "LS", "【孪生】", "正文", "调度"),
+                                Notice("twins-FGW", "returned", "FGW", "【孪生】", "正文", "调度")],
+                          twins, _mail_settings(world), local_now())
+    assert len(recorded) == 2
+    assert [row[2:6] for row in _notices(data_dir)] == [("FGW", "mail", "fgw@fgw.example.cn", "pending"),
+                                                        ("LS", "robot", "wecom:127.0.0.1…1111", "pending")]
+
+
+def test_notices_decided_while_contacts_is_broken_are_sent_once_it_is_fixed(world, tmp_path):
+    data_dir = _ledger_dir(tmp_path, "unit,mail\nFGW,fgw@fgw.example.cn\n")  # a wrong header
+    settings, warehouse = _mail_settings(world), Warehouse(data_dir)
+    broken = read_contacts(data_dir)
+    with warehouse.writing() as con:
+        record(con, [Notice("broken-1", "returned", "FGW", "【待联系人】", "正文", "调度")], broken, settings, local_now())
+    waiting = ("broken-1", "returned", "FGW", "mail", None, "pending", 0,
+               "contacts.csv 第 1 行应为表头“单位代码,邮箱,群机器人”，实为“unit,mail”，改好后补发")
+    assert _notices(data_dir) == [waiting]
+    assert deliver(warehouse, broken, settings, local_now()) == [] and _notices(data_dir) == [waiting]
+    sensor = build_definitions(str(data_dir)).resolve_sensor_def("notices_sensor")
+    resources = {"settings": DiaoduSettings(data_dir=str(data_dir))}
+    with dg.build_sensor_context(resources=resources) as context:
+        assert sensor(context).skip_message  # nothing to do until the file is fixed
+    (data_dir / "contacts.csv").write_text("单位代码,邮箱,群机器人\nFGW,fgw@fgw.example.cn,\n", encoding="utf-8-sig")
+    with dg.build_sensor_context(resources=resources) as context:
+        (retry,) = sensor(context).run_requests
+    assert retry.tags["diaodu/notices"] == "retry"
+    (outcome,) = deliver(warehouse, read_contacts(data_dir), settings, local_now())
+    assert (outcome.due.recipient, outcome.status) == ("fgw@fgw.example.cn", "sent")
+    assert [to for to, _ in world["inbox"].about("【待联系人】")] == [["fgw@fgw.example.cn"]]
+    assert _notices(data_dir)[0][3:7] == ("mail", "fgw@fgw.example.cn", "sent", 1)

@@ -10,11 +10,11 @@
 -- unit_code: the unit the notice is for (OFFICE: the data office)
 -- channel: mail | robot (a WeCom 企业微信 or DingTalk 钉钉 group robot)
 -- recipient: the mail address, or the robot as kind:host…last 4 characters of its key (never the key itself);
---     NULL when the unit has no contact in contacts.csv
+--     NULL when the unit has no contact in contacts.csv, or while contacts.csv cannot be used (pending)
 -- subject: the mail's subject and the robot message's first line
 -- submission_id: the file the notice is about (returned); NULL otherwise
--- status: sent | failed (retried on later runs) | pending (not tried yet) | not_configured (no contact, or no
---     SMTP server set: nothing is sent)
+-- status: sent | failed (retried on later runs) | pending (not tried yet; without a recipient: until
+--     contacts.csv is fixed) | not_configured (no contact, or no SMTP server set: nothing is sent)
 -- attempts: delivery attempts so far
 -- created_at: when the notice was recorded (Asia/Shanghai wall time)
 -- sent_at: when it was delivered (Asia/Shanghai wall time); NULL until then

@@ -7,7 +7,8 @@ SELECT
     n.attachment
 FROM core.notice_delivery AS d
 JOIN core.notice AS n USING (notice_id)
-WHERE (d.status = 'pending' OR (d.status = 'failed' AND d.attempts < $max_attempts))
+WHERE d.recipient <> ''  -- '' pending: recorded while contacts.csv was unusable, resolved by a pass first
+  AND (d.status = 'pending' OR (d.status = 'failed' AND d.attempts < $max_attempts))
   AND (n.kind = 'returned' OR n.created_at::DATE = $today)
   AND (NOT $waited OR d.status = 'pending'
        OR d.last_attempt_at + to_minutes(least(5 * 2 ** (d.attempts - 1), 60)::BIGINT) <= $now)
