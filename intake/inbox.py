@@ -8,6 +8,7 @@ file's arrival time, so the same drop is recognised and never counted twice.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import time
@@ -21,6 +22,8 @@ from diaodu.schemas import reference
 IGNORED_PREFIXES = (".", "~$")  # hidden files, Excel's lock files
 IGNORED_SUFFIXES = (".tmp", ".part", ".crdownload")
 CLAIM_SEPARATOR = "__"
+QUARANTINE_NAME_BYTES = 200  # room for the time and unit put before it, within Linux's 255 bytes a name
+LOG = logging.getLogger("diaodu.intake")
 
 
 @dataclass(frozen=True)
@@ -96,7 +99,8 @@ def quarantine(paths: list[Path], data_dir: Path) -> list[Path]:
     moved = []
     for path in paths:
         now = datetime.now(ZoneInfo(reference.city().timezone))
-        target = data_dir / "quarantine" / f"{now:%Y%m%d-%H%M%S}_{path.parent.name}_{path.name}"
+        name = fit_name(path.name, QUARANTINE_NAME_BYTES)
+        target = data_dir / "quarantine" / f"{now:%Y%m%d-%H%M%S}_{path.parent.name}_{name}"
         target.parent.mkdir(parents=True, exist_ok=True)
         try:
             shutil.move(str(path), target)  # a link is moved as a link, never followed
@@ -106,21 +110,33 @@ def quarantine(paths: list[Path], data_dir: Path) -> list[Path]:
     return moved
 
 
+def fit_name(name: str, max_bytes: int) -> str:
+    """The name cut to at most `max_bytes` bytes of UTF-8 (what the file system counts), never inside
+    a character, its extension kept."""
+    stem, suffix = os.path.splitext(name)
+    if len(suffix.encode()) > max_bytes // 2:  # no real extension: cut the whole name
+        stem, suffix = name, ""
+    return stem.encode()[:max_bytes - len(suffix.encode())].decode("utf-8", "ignore") + suffix
+
+
 def processing_dir(data_dir: Path) -> Path:
     return data_dir / "state" / "processing"
 
 
 def claim(item: InboxFile, data_dir: Path) -> ClaimedFile | None:
-    """Moves a waiting file into processing; None when another run took it first."""
+    """Moves a waiting file into processing; None when another run took it first, or when it cannot
+    be moved (a name too long for the claim's prefix …): then it goes to quarantine, so that one file
+    never stops every unit's files on every run."""
     try:
         arrived_ns = item.path.stat().st_mtime_ns
-    except FileNotFoundError:
-        return None
-    target = processing_dir(data_dir) / item.unit_code / f"{arrived_ns}{CLAIM_SEPARATOR}{item.name}"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    try:
+        target = processing_dir(data_dir) / item.unit_code / f"{arrived_ns}{CLAIM_SEPARATOR}{item.name}"
+        target.parent.mkdir(parents=True, exist_ok=True)
         os.rename(item.path, target)
     except FileNotFoundError:
+        return None
+    except OSError as error:
+        LOG.warning("Quarantined %s/%s: it cannot be claimed (%s)", item.unit_code, item.name, error.strerror)
+        quarantine([item.path], data_dir)
         return None
     return ClaimedFile(item.unit_code, target, item.name, arrived_ns)
 

@@ -29,6 +29,7 @@ from diaodu.schemas.reference import local_now, units
 SESSION_SECONDS = 8 * 3600  # a working day; then the clerk logs in again
 MAX_FAILURES = 5
 LOCK_SECONDS = 15 * 60
+MAX_UNKNOWN_NAMES = 1000  # failure counts kept for names without an account
 MIN_PASSWORD_LENGTH = 8
 OFFICE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{1,31}")
 
@@ -107,7 +108,7 @@ class AccountStore:
     # -- accounts ------------------------------------------------------------------------------
     def set_password(self, name: str, password: str, office: bool) -> Account:
         if office:
-            if name in units() or not OFFICE_NAME.fullmatch(name):
+            if name.upper() in units() or not OFFICE_NAME.fullmatch(name):
                 raise AccountError(f"办公室账号名“{name}”不可用：应为字母开头的 2–32 位字母、数字、_ 或 -，且不是单位代码")
         elif name not in units():
             raise AccountError(f"没有单位代码“{name}”（可用：{'、'.join(units())}）")
@@ -149,34 +150,42 @@ class AccountStore:
 
     # -- logging in ----------------------------------------------------------------------------
     def login(self, name: str, password: str) -> LoginResult:
-        """Checks a password; MAX_FAILURES wrong ones in a row lock the name for LOCK_SECONDS (then it
-        opens again by itself, so nobody can lock a unit out for good)."""
+        """Checks a password; MAX_FAILURES wrong ones in a row, each within LOCK_SECONDS of the last,
+        lock the name for LOCK_SECONDS (then it opens again by itself, so nobody can lock a unit out
+        for good).
+
+        The file lock is held only to read and write the files, never while Argon2 works, so logins
+        do not queue behind each other. An attempt counts as a failure before its password is checked
+        (and the count is dropped if it was right): parallel guesses can never get past MAX_FAILURES."""
         name = name.strip()[:64]
-        now = self.clock()
+        if name.upper() in units():  # unit codes are upper case; office names never equal one ignoring case
+            name = name.upper()
         with self._locked():
-            lockouts = self._read("lockouts")
-            entry = lockouts.get(name, {"failures": 0, "until": 0})
-            if entry["until"] > now:
-                return LoginResult(None, max(1, round((entry["until"] - now) / 60)))
-            if entry["until"]:  # the lock has run out: a fresh start
-                entry = {"failures": 0, "until": 0}
-            stored: dict = self._read("accounts").get(name) or {"disabled": True}
-            usable = not stored["disabled"]
-            if _verified(str(stored["hash"]) if usable else _dummy_hash(), password) and usable:
-                lockouts.pop(name, None)
-                self._write("lockouts", {key: value for key, value in lockouts.items() if value["until"] > now})
-                token = secrets.token_urlsafe(32)
-                sessions = {key: value for key, value in self._read("sessions").items() if value["expires"] > now}
-                sessions[_token_hash(token)] = {"account": name, "csrf": secrets.token_urlsafe(24),
-                                                "expires": now + SESSION_SECONDS}
-                self._write("sessions", sessions)
-                return LoginResult(token)
-            entry["failures"] += 1
+            now = self.clock()
+            lockouts = _live(self._read("lockouts"), now)
+            entry = lockouts.get(name, {"failures": 0, "last": now})
             if entry["failures"] >= MAX_FAILURES:
-                entry["until"] = now + LOCK_SECONDS
-            lockouts[name] = entry
+                return LoginResult(None, max(1, round((entry["last"] + LOCK_SECONDS - now) / 60)))
+            lockouts[name] = counted = {"failures": entry["failures"] + 1, "last": now}
+            accounts = self._read("accounts")
+            stored: dict = accounts.get(name) or {"disabled": True}
+            self._write("lockouts", _capped(lockouts, accounts))
+        usable = not stored["disabled"]
+        if not (_verified(str(stored["hash"]) if usable else _dummy_hash(), password) and usable):
+            return LoginResult(None, LOCK_SECONDS // 60 if counted["failures"] >= MAX_FAILURES else 0)
+        with self._locked():
+            now = self.clock()
+            if self._read("accounts").get(name) != stored:  # disabled or a new password meanwhile
+                return LoginResult(None)
+            lockouts = _live(self._read("lockouts"), now)
+            lockouts.pop(name, None)  # only this account's own count: never another's
             self._write("lockouts", lockouts)
-            return LoginResult(None, LOCK_SECONDS // 60 if entry["until"] else 0)
+            token = secrets.token_urlsafe(32)
+            sessions = {key: value for key, value in self._read("sessions").items() if value["expires"] > now}
+            sessions[_token_hash(token)] = {"account": name, "csrf": secrets.token_urlsafe(24),
+                                            "expires": now + SESSION_SECONDS}
+            self._write("sessions", sessions)
+            return LoginResult(token)
 
     def session(self, token: str) -> Session | None:
         """The live session of a token: unexpired, its account still there and enabled."""
@@ -200,6 +209,22 @@ class AccountStore:
 def _dummy_hash() -> str:
     """What an unknown or disabled name is checked against: it costs as much as a wrong password."""
     return _hasher.hash(secrets.token_hex(16))
+
+
+def _live(lockouts: dict, now: float) -> dict:
+    """The entries still in force: a name's count ends LOCK_SECONDS after its last failure (for a
+    locked name, when its lock runs out), the same for every name, so the answers never tell which
+    names exist. An entry of the earlier format (no "last") has run out."""
+    return {name: entry for name, entry in lockouts.items() if entry.get("last", 0) + LOCK_SECONDS > now}
+
+
+def _capped(lockouts: dict, accounts: dict) -> dict:
+    """At most MAX_UNKNOWN_NAMES entries for names without an account (anyone can type any name, and
+    the file is rewritten at every login), the oldest dropped first."""
+    strangers = sorted((entry["last"], name) for name, entry in lockouts.items() if name not in accounts)
+    for _, name in strangers[:max(0, len(strangers) - MAX_UNKNOWN_NAMES)]:
+        del lockouts[name]
+    return lockouts
 
 
 def _token_hash(token: str) -> str:

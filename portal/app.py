@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from urllib.parse import quote
 
@@ -47,6 +47,8 @@ LOG = logging.getLogger("diaodu.portal")
 SESSION_COOKIE = "diaodu_session"
 LOGIN_CSRF_COOKIE = "diaodu_login"
 MULTIPART_OVERHEAD = 64 * 1024  # the form's boundaries and other fields around the file
+LOGIN_FORM_BYTES = 4096  # name, password, two tokens and the page to go back to
+RELOAD_SECONDS = 120  # how long an upload's page reloads itself while the receipt is awaited
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -89,7 +91,12 @@ class Portal:
         return response
 
     async def login(self, request: Request) -> Response:
-        form = await request.form()
+        length = request.headers.get("content-length")
+        if length is None or not length.isdigit():
+            raise HTTPException(411)
+        if int(length) > LOGIN_FORM_BYTES:
+            raise HTTPException(413)
+        form = await request.form(max_files=0, max_fields=8)
         sent, after = str(form.get("csrf", "")), _local_path(str(form.get("next", "/")))
         if not sent or sent != request.cookies.get(LOGIN_CSRF_COOKIE) or not self._signed(sent, 3600):
             return self._login_form(request, "页面已过期，请重新输入后登录。", 400, after)
@@ -219,7 +226,8 @@ class Portal:
             submission_id = reading.submission_of_claim(con, upload.unit_code, upload.claim_key)
         if submission_id is not None:
             return RedirectResponse(f"/submissions/{submission_id}", status_code=303)
-        return self.render(request, "upload.html", session=session, upload=upload)
+        waited = (local_now() - datetime.fromisoformat(upload.uploaded_at)).total_seconds()
+        return self.render(request, "upload.html", session=session, upload=upload, reload=waited < RELOAD_SECONDS)
 
     async def submission_page(self, request: Request) -> Response:
         session = self._viewer(request)
@@ -308,7 +316,8 @@ class Portal:
                 return RedirectResponse("/login" if path == "/" else f"/login?next={quote(path)}", status_code=303)
             return PlainTextResponse("未登录", status_code=401)
         messages = {403: "无权进行此操作（页面可能已过期，请刷新后重试）。", 404: "没有这个页面或文件。",
-                    405: "不支持此操作。", 411: "请求缺少长度。", 500: "服务器出错，请稍后再试；如仍出错，请联系市数据办公室。"}
+                    405: "不支持此操作。", 411: "请求缺少长度。", 413: "请求过大。",
+                    500: "服务器出错，请稍后再试；如仍出错，请联系市数据办公室。"}
         message = messages.get(status, "请求无法处理。")
         if "text/html" not in request.headers.get("accept", ""):
             return PlainTextResponse(message, status_code=status)

@@ -13,10 +13,12 @@ import unicodedata
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from diaodu.intake.inbox import fit_name
 from diaodu.portal.accounts import portal_state
 
 ALLOWED_SUFFIXES = (".xlsx", ".csv")
-MAX_NAME_CHARACTERS = 120
+# UTF-8 bytes (a Chinese character is 3): room for "(2)" and the run's claim prefix within 255 bytes a name
+MAX_NAME_BYTES = 150
 UPLOAD_ID = re.compile(r"[A-Za-z0-9_-]{16}")
 
 
@@ -44,7 +46,7 @@ def safe_file_name(name: str) -> str:
     stem, suffix = os.path.splitext(name)
     if suffix.lower() not in ALLOWED_SUFFIXES:
         raise UploadRefused("只接收 .xlsx 或 .csv 文件（请用报送模板填写后上传）")
-    stem = stem.rstrip(". ")[:MAX_NAME_CHARACTERS] or "台账"
+    stem = fit_name(stem.rstrip(". "), MAX_NAME_BYTES - len(suffix)).rstrip(". ") or "台账"
     return stem + suffix.lower()
 
 
@@ -54,22 +56,25 @@ def write_into_inbox(inbox: Path, unit_code: str, file_name: str, content: bytes
     folder = inbox / unit_code
     folder.mkdir(parents=True, exist_ok=True)
     staging = folder / f".upload-{secrets.token_hex(8)}.tmp"
-    with open(staging, "wb") as handle:
-        handle.write(content)
-        handle.flush()
-        os.fsync(handle.fileno())
-    stem, suffix = os.path.splitext(file_name)
-    number = 1
-    while True:
-        target = folder / file_name
-        try:
-            os.link(staging, target)  # fails when the name is taken: never replaces a waiting file
-            break
-        except FileExistsError:
-            number += 1
-            file_name = f"{stem}({number}){suffix}"
-    staging.unlink()
-    arrived_ns = target.stat().st_mtime_ns
+    try:
+        with open(staging, "wb") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+            # the inode the link will name: once linked, a run may claim the file away at any moment
+            arrived_ns = os.fstat(handle.fileno()).st_mtime_ns
+        stem, suffix = os.path.splitext(file_name)
+        number = 1
+        while True:
+            target = folder / file_name
+            try:
+                os.link(staging, target)  # fails when the name is taken: never replaces a waiting file
+                break
+            except FileExistsError:
+                number += 1
+                file_name = f"{stem}({number}){suffix}"
+    finally:
+        staging.unlink(missing_ok=True)
     return target, f"{unit_code}/{arrived_ns}/{file_name}"
 
 

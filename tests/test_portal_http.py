@@ -5,7 +5,9 @@ unauthenticated access, disabled accounts, error pages; the pre-check and then t
 from __future__ import annotations
 
 import io
+import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 from urllib.parse import quote
@@ -15,7 +17,8 @@ from starlette.testclient import TestClient
 
 from diaodu.pipelines.cli import main, run_pipeline
 from diaodu.pipelines.data_dir import init_data_dir
-from diaodu.portal.accounts import LOCK_SECONDS, MAX_FAILURES, AccountStore
+from diaodu.portal import accounts
+from diaodu.portal.accounts import LOCK_SECONDS, MAX_FAILURES, AccountError, AccountStore
 from diaodu.portal.app import create_app
 from tests.conftest import query
 from tests.portal import PASSWORDS, REPORT_DATE, csrf_of, with_accounts, workbook_with_error
@@ -291,3 +294,89 @@ def test_account_command(tmp_path, monkeypatch, capsys):
         assert code == 2 and said in err and "Traceback" not in err, args
         assert len(err.strip().splitlines()) == 1
     assert diaodu("disable", "LS")[0] == 0 and "已停用" in diaodu("list")[1]
+
+
+def test_one_units_login_never_clears_anothers_failures(tmp_path, monkeypatch):
+    data_dir = with_accounts(init_data_dir(tmp_path / "data").root)
+    client = client_for(data_dir)
+    for _ in range(MAX_FAILURES - 1):
+        assert login(client, "LS", "wrong-password").status_code == 401
+    assert login(client_for(data_dir), "XC").status_code == 303  # the attacker logs in as its own unit …
+    assert login(client, "LS", "wrong-password").status_code == 429  # … and LS's count still stands
+    # names without an account: their counts run out and only so many are kept
+    monkeypatch.setattr(accounts, "MAX_UNKNOWN_NAMES", 3)
+    now = [time.time()]
+    store = AccountStore(data_dir, clock=lambda: now[0])
+    for number in range(5):
+        now[0] += 1
+        assert store.login(f"nobody{number}", "guess-1234").locked_minutes == 0
+    kept = json.loads((data_dir / "state" / "portal" / "lockouts.json").read_text())
+    assert sorted(kept) == ["LS", "nobody2", "nobody3", "nobody4"]
+    now[0] += LOCK_SECONDS + 1
+    assert store.login("nobody5", "guess-1234").locked_minutes == 0
+    assert sorted(json.loads((data_dir / "state" / "portal" / "lockouts.json").read_text())) == ["nobody5"]
+
+
+def test_parallel_guesses_never_get_past_the_limit(tmp_path):
+    data_dir = with_accounts(init_data_dir(tmp_path / "data").root)
+    store = AccountStore(data_dir)
+    with ThreadPoolExecutor(8) as pool:  # Argon2 runs outside the file lock: these check at once
+        results = list(pool.map(lambda _: store.login("LS", "wrong-password"), range(8)))
+    assert sum(result.locked_minutes == 0 for result in results) == MAX_FAILURES - 1
+    assert store.login("LS", PASSWORDS["LS"]).locked_minutes > 0
+
+
+def test_login_form_limits_and_unit_codes_in_any_case(tmp_path):
+    data_dir = with_accounts(init_data_dir(tmp_path / "data").root)
+    client = client_for(data_dir)
+    token = csrf_of(client.get("/login").text)
+    with_file = client.post("/login", data={"unit": "LS", "password": PASSWORDS["LS"], "csrf": token},
+                            files={"file": ("a.csv", b"x")}, follow_redirects=False)
+    assert with_file.status_code == 400 and "diaodu_session=" not in with_file.headers.get("set-cookie", "")
+    huge = client.post("/login", data={"unit": "LS", "password": "x" * 10_000, "csrf": token}, follow_redirects=False)
+    assert huge.status_code == 413
+    assert login(client, " ls ", PASSWORDS["LS"]).status_code == 303
+    with pytest.raises(AccountError, match="不是单位代码"):
+        AccountStore(data_dir).set_password("ls", "a-long-password", office=True)
+
+
+def test_long_file_names_never_stop_ingest(tmp_path):
+    data_dir = with_accounts(init_data_dir(tmp_path / "data").root)
+    ls = client_for(data_dir)
+    login(ls, "LS")
+    content = workbook_with_error(tmp_path / "w.xlsx").read_bytes()
+    uploaded = upload(ls, "连山区" * 40 + ".xlsx", content)  # 360 bytes of name
+    assert uploaded.status_code == 303
+    (landed,) = (data_dir / "inbox" / "LS").iterdir()
+    assert landed.name.endswith(".xlsx") and len(landed.name.encode()) <= 150
+    # dropped straight into the folder, too long for the run's claim prefix; XC's file must still go in
+    dropped = data_dir / "inbox" / "LS" / ("台账" * 40 + ".csv")  # 244 bytes
+    dropped.write_bytes(b"x,y\n1,2\n")
+    workbook_with_error(data_dir / "inbox" / "XC" / "兴城.xlsx", "2023-211481-48-01-000101",
+                        "2023-211481-48-01-000102")
+    assert run_pipeline(data_dir, TODAY)
+    assert not [path for path in (data_dir / "inbox").rglob("*") if path.is_file()]
+    assert sorted(unit for (unit,) in query(data_dir, "SELECT unit_code FROM core.submission")) == ["LS", "XC"]
+    (quarantined,) = (data_dir / "quarantine").iterdir()
+    assert quarantined.name.endswith(".csv") and quarantined.read_bytes() == b"x,y\n1,2\n"
+    assert upload_page_waits(ls, uploaded.headers["location"]) is None  # already done: the receipt
+
+
+def test_upload_page_stops_reloading_after_a_while(tmp_path):
+    data_dir = with_accounts(init_data_dir(tmp_path / "data").root)
+    ls = client_for(data_dir)
+    login(ls, "LS")
+    uploaded = upload(ls, "台账.csv", b"x,y\n1,2\n")
+    assert upload_page_waits(ls, uploaded.headers["location"]) is True
+    (saved,) = (data_dir / "state" / "portal" / "uploads" / "LS").glob("*.json")
+    upload_state = json.loads(saved.read_text(encoding="utf-8"))
+    upload_state["uploaded_at"] = "2023-01-29 08:00:00"
+    saved.write_text(json.dumps(upload_state, ensure_ascii=False), encoding="utf-8")
+    assert upload_page_waits(ls, uploaded.headers["location"]) is False
+    assert "处理时间比平常长" in ls.get(uploaded.headers["location"]).text
+
+
+def upload_page_waits(client: TestClient, url: str) -> bool | None:
+    """Whether the upload's page reloads itself; None when it is done (it sends on to the receipt)."""
+    page = client.get(url, follow_redirects=False)
+    return None if page.status_code == 303 else 'http-equiv="refresh"' in page.text
