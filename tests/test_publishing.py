@@ -108,7 +108,7 @@ def test_each_publish_writes_the_changed_parts_and_readers_see_the_whole_state(d
                               ).fetchall() == [(5,)]
 
 
-def test_a_publish_with_nothing_changed_writes_no_part_and_a_full_one_writes_them_all(data_dir):
+def test_a_publish_with_nothing_changed_writes_no_part_and_a_full_one_writes_them_all(data_dir, monkeypatch):
     warehouse = Warehouse(data_dir)
     with warehouse.writing() as con:
         merge(con, 1, date(2023, 1, 5), dict.fromkeys(CODES, "待办"))
@@ -117,12 +117,17 @@ def test_a_publish_with_nothing_changed_writes_no_part_and_a_full_one_writes_the
     with warehouse.writing():
         pass
     assert parts(data_dir) == before
-    # The old single-file layout (or a lost catalog): everything is written again, the same rows.
+    # The old single-file layout (or a lost catalog): everything is written again, the same rows; the
+    # old parts are named by nothing, yet a reader may hold the lost catalog: they go after the retention.
     warehouse.published_path.unlink()
     with warehouse.writing():
         pass
-    assert not parts(data_dir) & before  # nothing names the old ones any more: gone, new ones written
+    assert parts(data_dir) > before
     published_equals_work(data_dir)
+    monkeypatch.setattr(publish, "RETAIN_SECONDS", 0)
+    with warehouse.writing():
+        pass
+    assert not parts(data_dir) & before
 
 
 def test_a_data_directory_moved_elsewhere_is_published_there_by_its_next_run(data_dir, tmp_path):
@@ -188,3 +193,110 @@ def test_a_publisher_killed_before_its_rename_leaves_the_last_catalog_whole(data
         pass
     published_equals_work(data_dir)
     assert len(parts(data_dir) - first) == 2  # open and 2023-01-11 of procedure_version, once
+
+
+HOLD_CATALOG = """
+import sys
+import duckdb
+con = duckdb.connect(sys.argv[1])  # read-write, as the DuckDB CLI opens a file: it locks out every other
+print(con.execute("SELECT count(*) FROM core.procedure_version").fetchall()[0][0], flush=True)
+sys.stdin.readline()
+print(con.execute("SELECT count(*) FROM core.procedure_version").fetchall()[0][0], flush=True)
+"""
+
+
+def test_a_catalog_held_read_write_elsewhere_keeps_its_parts_through_a_publish_that_cannot_read_it(
+        data_dir, monkeypatch):
+    warehouse = Warehouse(data_dir)
+    with warehouse.writing() as con:
+        merge(con, 1, date(2023, 1, 5), dict.fromkeys(CODES, "待办"))
+    with warehouse.writing() as con:  # the first parts replaced: retired, named by the catalog
+        merge(con, 2, date(2023, 1, 16), {CODES[0]: "正办理"})
+    held = parts(data_dir)
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_CATALOG, str(warehouse.published_path)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "6"
+        with warehouse.writing() as con:  # its READ_ONLY attach of the locked catalog fails
+            merge(con, 3, date(2023, 1, 17), {CODES[1]: "正办理"})
+        assert held <= parts(data_dir)  # nothing deleted, neither the catalog's parts nor those it retired
+        published_equals_work(data_dir)
+        out, err = holder.communicate("\n", timeout=60)
+        assert (out.strip(), holder.returncode) == ("6", 0), err  # the holder still reads its history
+    finally:
+        holder.kill()
+    # The next publish reads the new catalog, which retired them: they go once the retention is over.
+    monkeypatch.setattr(publish, "RETAIN_SECONDS", 0)
+    with warehouse.writing():
+        pass
+    assert not held & parts(data_dir)
+    published_equals_work(data_dir)
+
+
+def published_parts(warehouse: Warehouse) -> dict[str, str]:
+    with duckdb.connect(str(warehouse.published_path), read_only=True) as reader:
+        return dict(reader.execute("SELECT table_name || ' ' || part, file_name FROM publish.part").fetchall())
+
+
+def test_a_part_left_empty_or_zeroed_by_a_power_loss_is_written_again(data_dir):
+    warehouse = Warehouse(data_dir)
+    with warehouse.writing() as con:
+        merge(con, 1, date(2023, 1, 5), dict.fromkeys(CODES, "待办"))
+        merge(con, 2, date(2023, 1, 16), {CODES[0]: "正办理"})
+    # A part the next publish would reuse, emptied; then one of the right size over zeroed blocks.
+    for damage in (lambda path: path.write_bytes(b""), lambda path: path.write_bytes(bytes(path.stat().st_size))):
+        damaged = data_dir / "warehouse.parts" / published_parts(warehouse)["core.procedure_version 2023-01-11"]
+        damage(damaged)
+        with warehouse.writing():
+            pass
+        assert damaged.name not in published_parts(warehouse).values()
+        published_equals_work(data_dir)
+
+
+def test_parts_their_folder_and_the_catalog_are_on_disk_before_the_rename(data_dir, monkeypatch):
+    warehouse = Warehouse(data_dir)
+    with warehouse.writing() as con:
+        merge(con, 1, date(2023, 1, 5), dict.fromkeys(CODES, "待办"))
+    synced: list[str] = []
+    renamed: list[str] = []
+    fsync, replace = os.fsync, os.replace
+
+    def recorded_fsync(descriptor: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{descriptor}"))
+        fsync(descriptor)
+
+    def recorded_replace(source, target) -> None:
+        renamed.append(str(target))
+        synced.append("renamed")
+        replace(source, target)
+
+    monkeypatch.setattr(os, "fsync", recorded_fsync)
+    monkeypatch.setattr(os, "replace", recorded_replace)
+    before = parts(data_dir)
+    with warehouse.writing() as con:
+        merge(con, 2, date(2023, 1, 16), {CODES[0]: "正办理"})
+    assert renamed == [str(warehouse.published_path)]
+    until_rename = synced[:synced.index("renamed")]
+    written = {str(data_dir / "warehouse.parts" / name) for name in parts(data_dir) - before}
+    assert len(written) == 2 and written <= set(until_rename)
+    assert str(data_dir / "warehouse.parts") in until_rename
+    assert any(path.endswith(".tmp") for path in until_rename)  # the staged catalog
+    assert synced[synced.index("renamed") + 1] == str(data_dir)  # the rename itself
+
+
+def test_supervision_is_published_in_parts_by_the_xun_of_its_date(data_dir):
+    warehouse = Warehouse(data_dir)
+    with warehouse.writing() as con:
+        merge(con, 1, date(2023, 1, 5), dict.fromkeys(CODES, "待办"))
+        con.execute("UPDATE core.procedure_version SET promised_date = DATE '2023-01-06'")  # red, escalated
+        materialise_days(con, [date(2023, 1, 5), date(2023, 2, 16), date(2023, 3, 1)], 3, NOW)
+    published_equals_work(data_dir)
+    assert sorted(key for key in published_parts(warehouse) if key.startswith("rollup.supervision ")) == [
+        "rollup.supervision 2023-02-11", "rollup.supervision 2023-03-01"]
+    before = published_parts(warehouse)
+    with warehouse.writing() as con:  # a re-judged day rewrites its 旬's part only
+        materialise_days(con, [date(2023, 2, 16)], 3, datetime(2023, 3, 2, 16, 0))
+    published_equals_work(data_dir)
+    after = published_parts(warehouse)
+    assert after["rollup.supervision 2023-03-01"] == before["rollup.supervision 2023-03-01"]
+    assert after["rollup.supervision 2023-02-11"] != before["rollup.supervision 2023-02-11"]

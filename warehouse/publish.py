@@ -6,8 +6,8 @@ grow with history, a view of the same name over immutable Parquet parts in `ware
 
 - the version tables (`core.*_version`) are cut by the 旬 (days 1–10, 11–20, 21–end of a month) of
   `valid_to`, the versions still current (`valid_to` NULL) forming the part `open`;
-- the rollup tables (`rollup.procedure_status`, `project_status`, `problem_status`) by the 旬 of
-  `as_of_date`.
+- the rollup tables (`rollup.procedure_status`, `project_status`, `problem_status`, `supervision`) by
+  the 旬 of `as_of_date`.
 
 Then the `mart` views, created in the catalog from the same SQL and comments as in the working file,
 so downstream tools open `warehouse.duckdb` and read `mart.*` as before.
@@ -27,10 +27,16 @@ Readers: every part is a new file (its name carries the publish's id) and the ca
 an atomic rename, so a new connection sees the new state whole; a connection already open keeps the
 catalog it opened and the parts it names. A replaced part is deleted `RETAIN_SECONDS` (a day) after
 the publish that replaced it: a connection held open longer than that across publishes fails on
-its next query of a history view and must reconnect. A publisher killed at any point leaves the
-last catalog and its parts untouched; the parts it wrote but never published are deleted by the next
-publish. The catalog names its parts by absolute path: a data directory moved without a run
-in between must be published again (any run does it; `diaodu restore` always does).
+its next query of a history view and must reconnect. When the last catalog cannot be read (missing,
+or locked by a read-write connection such as the DuckDB CLI's), nothing says which parts its readers
+use: every file not named by the new catalog is retired then, none deleted at once. A publisher
+killed at any point leaves the last catalog and its parts untouched; the parts it wrote but never
+published are deleted by the next publish (a day later when it cannot read the last catalog). Parts,
+their folder and the catalog are fsynced before the rename, and a part is reused only when it still
+has the size the catalog recorded and Parquet's `PAR1` at both ends (else everything is written
+again), so a power loss cannot leave a catalog naming an empty part. The catalog names its parts by
+absolute path: a data directory moved without a run in between must be published again (any run
+does it; `diaodu restore` always does).
 """
 
 from __future__ import annotations
@@ -68,7 +74,9 @@ PARTITIONED = (
     Partitioned("rollup.procedure_status", "as_of_date", "rollup"),
     Partitioned("rollup.project_status", "as_of_date", "rollup"),
     Partitioned("rollup.problem_status", "as_of_date", "rollup"),
+    Partitioned("rollup.supervision", "as_of_date", "rollup"),
 )
+MAGIC = b"PAR1"  # a Parquet file's first and last four bytes
 
 
 def xun(column: str) -> str:
@@ -87,6 +95,28 @@ def part_filter(column: str, part: str) -> str:
 
 def quoted(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
+
+
+def fsync(path: Path) -> None:
+    """Flushes a file's data, or a folder's entries, to the disk (what a power loss keeps)."""
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def intact(path: Path, size: int) -> bool:
+    """Whether a part still is the file written: its recorded size and Parquet's magic at both ends
+    (a power loss can leave a file empty, short, or its size right over zeroed blocks)."""
+    try:
+        with path.open("rb") as handle:
+            if os.fstat(handle.fileno()).st_size != size or size < 2 * len(MAGIC) or handle.read(len(MAGIC)) != MAGIC:
+                return False
+            handle.seek(-len(MAGIC), os.SEEK_END)
+            return handle.read(len(MAGIC)) == MAGIC
+    except OSError:
+        return False
 
 
 class Publisher:
@@ -118,16 +148,24 @@ class Publisher:
             parts[spec.table], written[spec.table] = self._write_parts(spec, old, changed)
         referenced = {name for table in parts.values() for name in table.values()}
         now = datetime.now()
-        retired = dict(previous["retired"]) if previous else {}
         if previous:
+            retired = dict(previous["retired"])
             for table in previous["parts"].values():
                 retired.update({name: now for name in table.values() if name not in referenced})
+        else:
+            # No readable catalog says which parts its readers still use (it may be only locked by a
+            # read-write connection): every file not named now is retired, none deleted at once.
+            retired = {path.name: now for path in self.parts_dir.iterdir() if path.name not in referenced}
         retired = {name: at for name, at in retired.items()
                    if name not in referenced and (now - at).total_seconds() < RETAIN_SECONDS}
         self.con.execute("DETACH DATABASE IF EXISTS previous_catalog")
         self._write_catalog(staging, tables, parts, previous, self._layout(tables), retired, now)
+        # The parts' data and names, and the catalog, on disk before a rename that names them
+        fsync(self.parts_dir)
+        fsync(staging)
         failpoints.reach("publish")
         os.replace(staging, self.published_path)
+        fsync(self.published_path.parent)  # the rename lasts before any part it replaced goes
         for path in self.parts_dir.iterdir():  # replaced long ago, or written by a killed publisher
             if path.name not in referenced and path.name not in retired:
                 path.unlink(missing_ok=True)
@@ -136,8 +174,9 @@ class Publisher:
     # ---- what was published before -------------------------------------------------------------
     def _previous(self) -> dict | None:
         """The last catalog's parts, retired parts, submission seq and layout (None: no catalog of this
-        layout, or unreadable); `full` when every part must be written again (another schema version,
-        a part missing) — its parts are still retired, not deleted, for the readers that hold it."""
+        layout, or unreadable, even only locked); `full` when every part must be written again (another
+        schema version, a part missing or not the file written) — its parts are still retired, not
+        deleted, for the readers that hold it."""
         if not self.published_path.exists():
             return None
         try:
@@ -145,11 +184,12 @@ class Publisher:
             version, seq, layout = self.con.execute(
                 "SELECT schema_version, submission_seq, layout FROM previous_catalog.publish.state").fetchall()[0]
             parts: dict[str, dict[str, str]] = {}
-            for table, part, name in self.con.execute(
-                    "SELECT table_name, part, file_name FROM previous_catalog.publish.part").fetchall():
+            intact_all = True
+            for table, part, name, size in self.con.execute(
+                    "SELECT table_name, part, file_name, bytes FROM previous_catalog.publish.part").fetchall():
                 parts.setdefault(table, {})[part] = name
-            full = version != self.schema_version or any(
-                not (self.parts_dir / name).exists() for table in parts.values() for name in table.values())
+                intact_all = intact_all and intact(self.parts_dir / name, size)
+            full = version != self.schema_version or not intact_all
             retired = dict(self.con.execute(
                 "SELECT file_name, retired_at FROM previous_catalog.publish.retired").fetchall())
             return {"parts": parts, "retired": retired, "seq": seq, "layout": layout, "full": full}
@@ -204,6 +244,7 @@ class Publisher:
                 continue
             self.con.execute(f"COPY (SELECT * FROM {spec.table} WHERE {part_filter(spec.column, part)}) "
                              f"TO {quoted(str(target))} (FORMAT parquet, COMPRESSION zstd)")
+            fsync(target)
             keep[part] = name
             written += 1
         return keep, written
@@ -233,7 +274,8 @@ class Publisher:
                     con.execute(f"CREATE SCHEMA catalog.{schema}")
                 con.execute("CREATE TABLE catalog.publish.state (schema_version INTEGER, submission_seq BIGINT, "
                             "published_at TIMESTAMP, publish_id VARCHAR, layout VARCHAR)")
-                con.execute("CREATE TABLE catalog.publish.part (table_name VARCHAR, part VARCHAR, file_name VARCHAR)")
+                con.execute("CREATE TABLE catalog.publish.part (table_name VARCHAR, part VARCHAR, file_name VARCHAR, "
+                            "bytes BIGINT)")
                 con.execute("CREATE TABLE catalog.publish.retired (file_name VARCHAR, retired_at TIMESTAMP)")
             partitioned = {spec.table for spec in PARTITIONED}
             for table, columns in tables.items():
@@ -251,10 +293,12 @@ class Publisher:
             con.execute("INSERT INTO catalog.publish.state SELECT $version, "
                         "(SELECT coalesce(max(seq), 0) FROM core.submission), $now, $id, $layout",
                         {"version": self.schema_version, "now": now, "id": self.publish_id, "layout": layout})
-            rows = [(table, part, name) for table, files in parts.items() for part, name in files.items()]
+            rows = [(table, part, name, (self.parts_dir / name).stat().st_size)
+                    for table, files in parts.items() for part, name in files.items()]
             con.execute("INSERT INTO catalog.publish.part SELECT unnest($t::VARCHAR[]), unnest($p::VARCHAR[]), "
-                        "unnest($f::VARCHAR[])", {"t": [r[0] for r in rows], "p": [r[1] for r in rows],
-                                                  "f": [r[2] for r in rows]})
+                        "unnest($f::VARCHAR[]), unnest($b::BIGINT[])",
+                        {"t": [r[0] for r in rows], "p": [r[1] for r in rows], "f": [r[2] for r in rows],
+                         "b": [r[3] for r in rows]})
             con.execute("INSERT INTO catalog.publish.retired SELECT unnest($f::VARCHAR[]), unnest($a::TIMESTAMP[])",
                         {"f": list(retired), "a": list(retired.values())})
             if not reuse:
